@@ -1,0 +1,122 @@
+// The one schema for memwarden's configuration. Every key has a default that works out of the
+// box; unknown keys are errors because a typo must never silently do nothing.
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.js';
+
+/** A size such as "2GB", "512MiB" or a number of bytes; parsed to integer bytes. */
+export const sizeSchema = z.unknown().transform((value, ctx): number => {
+  const parsed = typeof value === 'string' || typeof value === 'number' ? parseSize(value) : null;
+  if (parsed === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like "2GB" or "512MiB", got ${describeValue(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** A duration such as "15s", "5m", "1h" or a number of seconds; parsed to milliseconds. */
+export const durationSchema = z.unknown().transform((value, ctx): number => {
+  const parsed = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
+  if (parsed === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "5m" or "1h", got ${describeValue(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const percent = z.number().min(0).max(100);
+const slackId = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,40}$/i, 'expected a Slack id such as "C0123ABCD"');
+const channel = z.string().min(1).max(80);
+
+function levelPair(warnPercent: number, critPercent: number) {
+  return z
+    .strictObject({ warnPercent: percent.default(warnPercent), critPercent: percent.default(critPercent) })
+    .refine((v) => v.critPercent >= v.warnPercent, {
+      message: 'critPercent must be at least warnPercent',
+      path: ['critPercent'],
+    })
+    .prefault({});
+}
+
+export const configSchema = z.strictObject({
+  slack: z
+    .strictObject({
+      botToken: z.string().regex(/^xoxb-/, 'expected a bot token starting with "xoxb-"').optional(),
+      appToken: z.string().regex(/^xapp-/, 'expected an app-level token starting with "xapp-"').optional(),
+      signingSecret: z.string().min(8).optional(),
+      apiUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /** HTTP mode listens here (ignored in Socket Mode). */
+      port: z.number().int().min(1).max(65535).default(3000),
+      channels: z
+        .strictObject({
+          default: channel.optional(),
+          warning: channel.optional(),
+          critical: channel.optional(),
+        })
+        .prefault({}),
+      /** Slack user group id mentioned on critical alerts, e.g. "S0123ABCD". */
+      criticalMention: slackId.optional(),
+      /** Slack user ids allowed to run admin commands (remediation on/off). */
+      admins: z.array(slackId).default([]),
+    })
+    .prefault({}),
+  dataDir: z.string().min(1).default('./data'),
+  /** Where the host's /proc and cgroup filesystem are visible (e.g. /host/proc in a container). */
+  paths: z
+    .strictObject({
+      proc: z.string().min(1).default('/proc'),
+      cgroup: z.string().min(1).default('/sys/fs/cgroup'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** "auto" pretty-prints on a TTY and writes JSON otherwise. */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    })
+    .prefault({}),
+  poll: z
+    .strictObject({
+      interval: durationSchema.prefault('15s'),
+      sourceTimeout: durationSchema.prefault('5s'),
+      /** Read every process's smaps_rollup for PSS/USS (about 0.5 ms per process). */
+      processes: z.boolean().default(true),
+      /** How many process groups a snapshot keeps in full detail. */
+      topGroups: z.number().int().min(1).max(1000).default(50),
+    })
+    .prefault({}),
+  history: z
+    .strictObject({
+      raw: durationSchema.prefault('48h'),
+      rollups: durationSchema.prefault('35d'),
+      rollupInterval: durationSchema.prefault('5m'),
+    })
+    .prefault({}),
+  thresholds: z
+    .strictObject({
+      /** Percent of host RAM used (total - available). */
+      host: levelPair(85, 95),
+      /** Percent of the container's memory limit. */
+      container: levelPair(85, 95),
+      /** Percent of host RAM, for containers without a memory limit. */
+      unlimitedContainer: levelPair(10, 20),
+    })
+    .prefault({}),
+});
+
+/** The configuration as a file author writes it. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The validated configuration with defaults applied; durations in ms, sizes in bytes. */
+export type Config = z.output<typeof configSchema>;
+
+/** Keys whose values are secrets: never printed, never logged. */
+export const SECRET_PATHS = ['slack.botToken', 'slack.appToken', 'slack.signingSecret'] as const;
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'symbol') return 'a value that is not shown because it is a secret';
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
+}
