@@ -1,29 +1,11 @@
 // The one schema for memwarden's configuration. Every key has a default that works out of the
 // box; unknown keys are errors because a typo must never silently do nothing.
 import { z } from 'zod';
-import { parseDuration, parseSize } from './units.js';
+import { alertsSchema } from './alerts-schema.js';
+import { diagnosisSchema } from './diagnosis-schema.js';
+import { durationSchema, percentSchema } from './value-schemas.js';
 
-/** A size such as "2GB", "512MiB" or a number of bytes; parsed to integer bytes. */
-export const sizeSchema = z.unknown().transform((value, ctx): number => {
-  const parsed = typeof value === 'string' || typeof value === 'number' ? parseSize(value) : null;
-  if (parsed === null) {
-    ctx.addIssue({ code: 'custom', message: `expected a size like "2GB" or "512MiB", got ${describeValue(value)}` });
-    return z.NEVER;
-  }
-  return parsed;
-});
-
-/** A duration such as "15s", "5m", "1h" or a number of seconds; parsed to milliseconds. */
-export const durationSchema = z.unknown().transform((value, ctx): number => {
-  const parsed = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
-  if (parsed === null) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "5m" or "1h", got ${describeValue(value)}` });
-    return z.NEVER;
-  }
-  return parsed;
-});
-
-const percent = z.number().min(0).max(100);
+const percent = percentSchema;
 const slackId = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,40}$/i, 'expected a Slack id such as "C0123ABCD"');
 const channel = z.string().min(1).max(80);
 
@@ -101,6 +83,8 @@ export const configSchema = z.strictObject({
       unlimitedContainer: levelPair(10, 20),
     })
     .prefault({}),
+  alerts: alertsSchema,
+  diagnosis: diagnosisSchema,
 });
 
 /** The configuration as a file author writes it. */
@@ -111,12 +95,4 @@ export type Config = z.output<typeof configSchema>;
 /** Keys whose values are secrets: never printed, never logged. */
 export const SECRET_PATHS = ['slack.botToken', 'slack.appToken', 'slack.signingSecret'] as const;
 
-export function describeValue(value: unknown): string {
-  if (typeof value === 'symbol') return 'a value that is not shown because it is a secret';
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return String(value);
-}
+export { describeValue } from './value-schemas.js';

@@ -1,0 +1,122 @@
+// `memwarden status` as text, laid out like the hand-made incident report it replaces:
+// system overview, containers by memory with a status column, top process groups.
+import Table from 'cli-table3';
+import { createColors } from 'picocolors';
+import type { ProcessGroup, Snapshot } from '../collect/types.js';
+import type { Config } from '../config/schema.js';
+import { containerLevel, hostLevel, type Level } from '../diagnose/levels.js';
+import { formatBytes, formatPercent, percentOf } from '../format/units.js';
+
+export interface RenderOptions {
+  thresholds: Config['thresholds'];
+  color: boolean;
+  /** How many process groups to list. */
+  groups?: number;
+}
+
+const PLAIN_TABLE = { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } };
+
+export function renderStatus(snapshot: Snapshot, options: RenderOptions): string {
+  const c = createColors(options.color);
+  const paint = (level: Level, text: string) => (level === 'CRITICAL' ? c.red(c.bold(text)) : level === 'HIGH' ? c.yellow(text) : c.green(text));
+  const { host } = snapshot;
+  const out: string[] = [];
+
+  out.push(c.bold(`memwarden status — ${snapshot.hostname} — ${snapshot.takenAt} (measured in ${Math.round(snapshot.durationMs)} ms)`), '');
+  const level = hostLevel(host, options.thresholds);
+  out.push(c.bold('System overview'));
+  out.push(`  Total RAM:     ${formatBytes(host.totalBytes)}`);
+  out.push(`  Used:          ${formatBytes(host.usedBytes)} (${formatPercent(percentOf(host.usedBytes, host.totalBytes))})  ${paint(level, level)}`);
+  out.push(`  Free:          ${formatBytes(host.freeBytes)}`);
+  out.push(`  Buffer/Cache:  ${formatBytes(host.buffCacheBytes)}`);
+  out.push(`  Available:     ${formatBytes(host.availableBytes)}`);
+  out.push(
+    host.swapTotalBytes === 0
+      ? `  Swap:          ${c.red(c.bold('0 B (NOT CONFIGURED!)'))}`
+      : `  Swap:          ${formatBytes(host.swapUsedBytes)} used of ${formatBytes(host.swapTotalBytes)}`,
+  );
+  out.push(
+    `  Pressure:      ${host.pressure ? `some ${formatPercent(host.pressure.some.avg60, 2)}, full ${formatPercent(host.pressure.full.avg60, 2)} of the last 60 s stalled` : 'unknown (no /proc/pressure/memory)'}`,
+  );
+  out.push(`  OOM kills:     ${host.oomKillCount ?? 'unknown'} since boot`);
+  if (host.swapTotalBytes === 0) {
+    out.push('', c.red(c.bold('  ⚠ No swap configured: when RAM runs out the kernel OOM killer is the only way out.')));
+  }
+  out.push('');
+
+  out.push(c.bold(`Docker containers${snapshot.docker.reachable ? ` (${snapshot.containers.length} running)` : ''}`));
+  if (!snapshot.docker.reachable) {
+    out.push(`  docker: unreachable (${snapshot.docker.error ?? 'unknown reason'})`);
+  } else if (snapshot.containers.length === 0) {
+    out.push('  no running containers');
+  } else {
+    const table = new Table({ head: ['Container', 'Mem usage', 'Limit', '% of limit', '% of host', 'Status'], ...PLAIN_TABLE });
+    const sorted = [...snapshot.containers].sort((a, b) => b.memoryUsageBytes - a.memoryUsageBytes);
+    let total = 0;
+    for (const container of sorted) {
+      total += container.memoryUsageBytes;
+      const containerStatus = containerLevel(container, host.totalBytes, options.thresholds);
+      table.push([
+        container.name,
+        formatBytes(container.memoryUsageBytes),
+        container.memoryLimitBytes === null ? 'unlimited' : formatBytes(container.memoryLimitBytes),
+        container.memoryLimitBytes === null ? '—' : formatPercent(percentOf(container.memoryUsageBytes, container.memoryLimitBytes)),
+        formatPercent(percentOf(container.memoryUsageBytes, host.totalBytes)),
+        paint(containerStatus, containerStatus),
+      ]);
+    }
+    table.push([c.bold('TOTAL Docker'), c.bold(formatBytes(total)), '', '', formatPercent(percentOf(total, host.totalBytes)), '']);
+    out.push(indent(table.toString()));
+  }
+  out.push('');
+
+  out.push(renderGroups(snapshot, options.groups ?? 10, 'pss', options.color));
+  out.push('', `memwarden itself: RSS ${formatBytes(snapshot.bot.rssBytes)}`);
+  for (const error of snapshot.errors) out.push(c.yellow(`note: ${error.source}: ${error.message}`));
+  return out.join('\n');
+}
+
+export type SortKey = 'pss' | 'rss' | 'uss';
+
+/** The top process groups with each prefork master's children folded under it. */
+export function renderGroups(snapshot: Snapshot, limit: number, by: SortKey, color: boolean): string {
+  const c = createColors(color);
+  const groups = sortGroups(snapshot.processGroups, by).slice(0, limit);
+  const out = [c.bold(`Top process groups (by ${by.toUpperCase()})`)];
+  if (groups.length === 0) return [...out, '  no processes measured'].join('\n');
+  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  const table = new Table({ head: ['Group / process', 'Container', 'PSS', 'RSS', 'USS', 'Procs'], ...PLAIN_TABLE });
+  let overcount = 0;
+  for (const group of groups) {
+    const mark = group.exact ? '' : ' *';
+    table.push([group.name, group.containerName ?? 'host', formatBytes(group.pssBytes) + mark, formatBytes(group.rssBytes), group.exact ? formatBytes(group.ussBytes) : 'unknown', String(group.pids.length)]);
+    if (group.pids.length > 1) {
+      overcount += group.rssBytes - group.pssBytes;
+      group.pids.forEach((pid, index) => {
+        const proc = byPid.get(pid);
+        if (!proc) return;
+        const branch = index === group.pids.length - 1 ? '└' : '├';
+        const role = pid === group.masterPid ? 'master' : 'child';
+        table.push([`  ${branch} ${role} ${pid} ${proc.comm}`, '', formatBytes(proc.pssBytes), formatBytes(proc.rssBytes), formatBytes(proc.ussBytes), '']);
+      });
+    }
+  }
+  out.push(indent(table.toString()));
+  if (overcount > 0) {
+    out.push(`  Summing RSS over these prefork groups would over-count shared pages by ${formatBytes(overcount)}; totals above are PSS.`);
+  }
+  if (groups.some((g) => !g.exact)) out.push('  * includes processes whose smaps could not be read: RSS used for those.');
+  return out.join('\n');
+}
+
+export function sortGroups(groups: readonly ProcessGroup[], by: SortKey): ProcessGroup[] {
+  const key = { pss: 'pssBytes', rss: 'rssBytes', uss: 'ussBytes' } as const;
+  return [...groups].sort((a, b) => b[key[by]] - a[key[by]]);
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,35 @@
+// Reusable value schemas (sizes, durations, percents) for every config section and runbook.
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.js';
+
+/** A size such as "2GB", "512MiB" or a number of bytes; parsed to integer bytes. */
+export const sizeSchema = z.unknown().transform((value, ctx): number => {
+  const parsed = typeof value === 'string' || typeof value === 'number' ? parseSize(value) : null;
+  if (parsed === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like "2GB" or "512MiB", got ${describeValue(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** A duration such as "15s", "5m", "1h" or a number of seconds; parsed to milliseconds. */
+export const durationSchema = z.unknown().transform((value, ctx): number => {
+  const parsed = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
+  if (parsed === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "5m" or "1h", got ${describeValue(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export const percentSchema = z.number().min(0).max(100);
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'symbol') return 'a value that is not shown because it is a secret';
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
+}
