@@ -1,0 +1,70 @@
+// One poll: host, then containers (their names label the processes), then processes. Each
+// source has its own timeout and a failing source is reported in `errors` while the others
+// still produce data. Only the host is indispensable: without /proc/meminfo there is nothing.
+import { hostname } from 'node:os';
+import type Dockerode from 'dockerode';
+import { collectContainers } from './containers.js';
+import { collectHost } from './host.js';
+import { collectProcesses } from './processes.js';
+import type { ContainerMemory, DockerStatus, ProcessGroup, ProcessMemory, Snapshot } from './types.js';
+import { withTimeout } from './with-timeout.js';
+
+export interface SnapshotSources {
+  docker: Dockerode;
+  procRoot: string;
+  cgroupRoot: string;
+  /** Read smaps_rollup of every process (PSS/USS); RSS only otherwise. */
+  withProcesses: boolean;
+  timeoutMs: number;
+  now?: () => Date;
+}
+
+export async function collectSnapshot(sources: SnapshotSources): Promise<Snapshot> {
+  const started = performance.now();
+  const now = sources.now ?? (() => new Date());
+  const takenAt = now().toISOString();
+  const errors: Snapshot['errors'] = [];
+
+  const host = await withTimeout(collectHost(sources.procRoot), sources.timeoutMs, 'host memory');
+
+  let docker: DockerStatus = { reachable: false, error: 'not polled' };
+  let containers: ContainerMemory[] = [];
+  try {
+    ({ docker, containers } = await collectContainers({
+      docker: sources.docker,
+      cgroupRoot: sources.cgroupRoot,
+      hostTotalBytes: host.totalBytes,
+      timeoutMs: sources.timeoutMs,
+    }));
+  } catch (err) {
+    docker = { reachable: false, error: (err as Error).message };
+    errors.push({ source: 'containers', message: (err as Error).message });
+  }
+
+  let processes: ProcessMemory[] = [];
+  let processGroups: ProcessGroup[] = [];
+  try {
+    const containerNames = new Map(containers.map((c) => [c.id, c.name]));
+    ({ processes, groups: processGroups } = await withTimeout(
+      collectProcesses({ procRoot: sources.procRoot, withSmaps: sources.withProcesses, containerNames, selfPid: process.pid }),
+      sources.timeoutMs,
+      'process scan',
+    ));
+  } catch (err) {
+    errors.push({ source: 'processes', message: (err as Error).message });
+  }
+
+  const usage = process.memoryUsage();
+  return {
+    takenAt,
+    hostname: hostname(),
+    host,
+    docker,
+    containers,
+    processGroups,
+    processes,
+    bot: { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed },
+    errors,
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+  };
+}
