@@ -6,7 +6,8 @@ export const UNKNOWN = 'unknown';
 
 export function formatBytes(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return UNKNOWN;
-  return prettyBytes(value, { binary: true, maximumFractionDigits: value >= 1024 ** 3 ? 2 : 1 });
+  // Three significant digits, rounded (pretty-bytes truncates once fraction digits are set).
+  return prettyBytes(value, { binary: true });
 }
 
 export function formatPercent(value: number | null | undefined, digits = 1): string {
