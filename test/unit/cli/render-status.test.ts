@@ -36,7 +36,7 @@ describe('renderStatus', () => {
   });
 
   it('sorts containers by memory with a status column from the thresholds', () => {
-    const rows = text.split('\n').filter((line) => /^  │ (worker|api|small) +│/.test(line));
+    const rows = text.split('\n').filter((line) => /^ {2}│ (worker|api|small) +│/.test(line));
     expect(rows.map((row) => /│ (\w+)/.exec(row)?.[1])).toEqual(['worker', 'api', 'small']);
     // worker: no limit, 2.57 GiB of 12 GiB = 21.4% of host >= 20 -> CRITICAL
     expect(rows[0]).toMatch(/unlimited .*21\.4% .*CRITICAL/);
