@@ -4,12 +4,18 @@ import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { CliIo } from './cli/cli-io.js';
 import { EXIT } from './cli/cli-io.js';
+import { createAlertEngine } from './alerts/alert-engine.js';
+import type { AlertTransition } from './alerts/types.js';
+import { renderTransitionLine } from './cli/render-transition.js';
 import { collectSnapshot } from './collect/collect-snapshot.js';
+import { watchOomEvents } from './collect/docker-events.js';
 import { startPoller } from './collect/poller.js';
 import type { Snapshot } from './collect/types.js';
+import { resolveRules } from './config/alerts-schema.js';
 import type { Config } from './config/schema.js';
 import { formatBytes } from './format/units.js';
 import type { Logger } from './log/logger.js';
+import { storeHistoryReader } from './store/alert-state.js';
 import { closeDatabase, openDatabase } from './store/database.js';
 import { enforceRetention } from './store/retention.js';
 import { recordSnapshot } from './store/samples.js';
@@ -45,10 +51,25 @@ export async function runBot(deps: BotDeps): Promise<number> {
     deps.io.out('memwarden: console mode (no SLACK_BOT_TOKEN): what would be posted to Slack is printed here.');
   }
 
+  const engine = createAlertEngine({ db, rules: resolveRules(config.alerts), clock: Date.now });
+  const history = storeHistoryReader(db);
+  const oomWatcher = watchOomEvents({ docker: deps.docker, logger: logger.child({ source: 'docker-events' }) });
+  const notify = (transitions: AlertTransition[]) => {
+    if (consoleMode) for (const transition of transitions) deps.io.out(renderTransitionLine(transition));
+  };
+
   let lastRetention = 0;
   let first = true;
-  const onSnapshot = (snapshot: Snapshot, log: Logger) => {
+  let previous: Snapshot | null = null;
+  const onSnapshot = (collected: Snapshot, log: Logger) => {
+    const snapshot: Snapshot = { ...collected, oomEvents: oomWatcher.drain() };
     recordSnapshot(db, snapshot, config.poll.topGroups);
+    const transitions = engine.evaluate(snapshot, previous, history);
+    previous = snapshot;
+    for (const transition of transitions) {
+      log.info({ event: transition.event, rule: transition.ruleId, target: transition.target.name, severity: transition.severity, silenced: transition.silenced }, 'Alert transition');
+    }
+    notify(transitions);
     const now = Date.parse(snapshot.takenAt);
     if (now - lastRetention >= RETENTION_EVERY_MS) {
       enforceRetention(db, now, { rawMs: config.history.raw, rollupMs: config.history.rollups, rollupIntervalMs: config.history.rollupInterval });
@@ -89,6 +110,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
   const signal = await (deps.stopSignal ?? waitForSignal());
   logger.info({ signal }, 'Stopping');
   await poller.stop();
+  oomWatcher.stop();
   closeDatabase(db);
   logger.info('Stopped');
   return EXIT.ok;

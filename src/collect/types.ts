@@ -112,6 +112,26 @@ export interface ProcessGroup {
   mlLibraries: MlLibrary[];
 }
 
+/** A Python distribution installed in a container: one `*.dist-info` or `*.egg-info` entry. */
+export interface PythonDistribution {
+  /** Normalized as pip compares names (PEP 503): lower case, runs of `-_.` as one `-`. */
+  name: string;
+  version: string | null;
+  /** The dist-info / egg-info path inside the container. */
+  path: string;
+  /**
+   * Mapped size (virtual, not resident) of the distribution's own bundled libraries
+   * (`<name>.libs/`, as auditwheel lays them out) in the container's Python process that maps
+   * most of them; null when not measured. Only measured for distributions worth it (OpenCV).
+   */
+  libsMappedBytes?: number | null;
+}
+
+export interface ContainerPythonDistributions {
+  containerId: string;
+  distributions: PythonDistribution[];
+}
+
 export interface BotMemory {
   rssBytes: number;
   heapUsedBytes: number;
@@ -129,4 +149,18 @@ export interface Snapshot {
   /** Per-source errors: a failing source does not stop the others. */
   errors: { source: string; message: string }[];
   durationMs: number;
+  /** Python distributions per container (collect/python-packages.ts); absent when not collected. */
+  pythonDistributions?: ContainerPythonDistributions[];
+  /** Docker `oom` events seen since the previous snapshot (collect/docker-events.ts); absent when not watched. */
+  oomEvents?: OomEvent[];
+}
+
+/** A docker `oom` event: the kernel OOM killer killed a process in this container. */
+export interface OomEvent {
+  /** Full container id (Actor.ID). */
+  containerId: string;
+  /** Actor.Attributes.name; null when the event did not carry it. */
+  containerName: string | null;
+  /** Epoch milliseconds (timeNano, else time). */
+  at: number;
 }

@@ -106,7 +106,9 @@ function dropEmptyKeys(mapping: Record<string, unknown>): Record<string, unknown
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(mapping)) {
     if (value === null) continue;
-    out[key] = isPlainObject(value) ? dropEmptyKeys(value) : value;
+    // defineProperty, not assignment: a "__proto__" key must stay an ordinary (and, being
+    // unknown, refused) key instead of replacing the object's prototype.
+    Object.defineProperty(out, key, { value: isPlainObject(value) ? dropEmptyKeys(value) : value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -115,4 +115,65 @@ CREATE TABLE group_rollups (
   PRIMARY KEY (bucket, group_ref)
 ) WITHOUT ROWID;
 `,
+  // 2: alert state per fingerprint (rule x target), the append-only transition history, silences.
+  // Times are epoch ms; target and evidence are JSON (small, read whole, never queried into).
+  `
+CREATE TABLE alert_state (
+  fingerprint TEXT PRIMARY KEY,
+  rule_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved')),
+  severity TEXT NOT NULL CHECK (severity IN ('warning', 'critical')),
+  value REAL NOT NULL,
+  threshold REAL NOT NULL,
+  unit TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  pending_since INTEGER NOT NULL,
+  firing_since INTEGER,
+  cleared_at INTEGER,
+  reported_value REAL NOT NULL,
+  last_notified INTEGER,
+  firing_notified INTEGER NOT NULL DEFAULT 0,
+  evidence TEXT NOT NULL DEFAULT '{}',
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE alert_transitions (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  event TEXT NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  previous_severity TEXT,
+  value REAL NOT NULL,
+  threshold REAL NOT NULL,
+  unit TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  silenced INTEGER NOT NULL,
+  reason TEXT,
+  summary TEXT NOT NULL,
+  target TEXT NOT NULL,
+  evidence TEXT NOT NULL
+);
+CREATE INDEX alert_transitions_by_at ON alert_transitions (at);
+CREATE INDEX alert_transitions_by_fingerprint ON alert_transitions (fingerprint, at);
+
+CREATE TABLE alert_silences (
+  id INTEGER PRIMARY KEY,
+  -- NULL: every rule / every target; never both NULL
+  rule_id TEXT,
+  target TEXT,
+  until INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  CHECK (rule_id IS NOT NULL OR target IS NOT NULL)
+);
+CREATE INDEX alert_silences_by_until ON alert_silences (until);
+`,
 ];

@@ -194,3 +194,18 @@ function leafKeys(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [prefix];
   return Object.entries(value).flatMap(([key, child]) => leafKeys(child, prefix ? `${prefix}.${key}` : key));
 }
+
+describe('prototype keys', () => {
+  it('refuses __proto__ as an unknown key instead of changing the prototype', () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'mw-proto-'));
+    const path = join(dir2, 'proto.yml');
+    writeFileSync(path, '__proto__:\n  dataDir: /etc\npoll:\n  __proto__: { interval: 1s }\n');
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({}, path, dir2);
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error?.problems).toEqual(expect.arrayContaining(['__proto__: unknown key', 'poll.__proto__: unknown key']));
+  });
+});

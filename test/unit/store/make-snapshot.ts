@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ContainerMemory, HostMemory, ProcessGroup, Snapshot } from '../../../src/collect/types.js';
+import type { ContainerMemory, HostMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../../src/collect/types.js';
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;
@@ -64,6 +64,22 @@ export function makeGroup(overrides: Partial<ProcessGroup> & { name: string }): 
     ussBytes: 80 * MiB,
     exact: true,
     celery: null,
+    mlLibraries: [],
+    ...overrides,
+  };
+}
+
+export function makeProcess(overrides: Partial<ProcessMemory> & { pid: number }): ProcessMemory {
+  return {
+    ppid: 1,
+    nsPid: null,
+    comm: 'python3',
+    cmdline: 'python3 app.py',
+    rssBytes: 100 * MiB,
+    pssBytes: 80 * MiB,
+    ussBytes: 60 * MiB,
+    precision: 'smaps',
+    containerId: null,
     mlLibraries: [],
     ...overrides,
   };
