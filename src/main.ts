@@ -5,6 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { checkConfig } from './cli/check-config.js';
+import { diagnoseCommand } from './cli/diagnose-command.js';
 import { type CliIo, EXIT, processIo } from './cli/cli-io.js';
 import { parseCli, UsageError, usage } from './cli/parse-cli.js';
 import { statusCommand, topCommand } from './cli/snapshot-command.js';
@@ -55,6 +56,8 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
         return await statusCommand({ config, docker: new Dockerode(), io, color }, cli.values.json === true);
       case 'top':
         return await topCommand({ config, docker: new Dockerode(), io, color }, cli.values);
+      case 'diagnose':
+        return await diagnoseCommand({ config, docker: new Dockerode(), io, color }, cli.values.json === true);
       case 'run': {
         const logger = createLogger(config.log);
         return await runBot({ config, configFile: loaded.file, logger, docker: new Dockerode(), io, version: readVersion() });

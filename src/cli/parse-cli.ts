@@ -18,6 +18,7 @@ export const COMMANDS = {
     options: { json: { type: 'boolean' }, n: { type: 'string', short: 'n' }, by: { type: 'string' } },
   },
   'check-config': { summary: 'validate the configuration and print it (secrets hidden)', options: { json: { type: 'boolean' } } },
+  diagnose: { summary: 'why memory is gone, and what each fix would save', options: { json: { type: 'boolean' } } },
 } satisfies Record<string, { summary: string; options: OptionSpec }>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -72,7 +73,7 @@ export function usage(): string {
     '',
     'Options:',
     '  -c, --config PATH  configuration file (default: $MEMWARDEN_CONFIG, else ./memwarden.yml if present)',
-    '      --json         machine-readable output (status, top, check-config)',
+    '      --json         machine-readable output (status, top, check-config, diagnose)',
     '  -n N               how many groups to show (top; default 15)',
     '      --by KEY       sort by pss, rss or uss (top; default pss)',
     '  -h, --help         show this help',

@@ -6,7 +6,15 @@ import type Dockerode from 'dockerode';
 import { collectContainers } from './containers.js';
 import { collectHost } from './host.js';
 import { collectProcesses } from './processes.js';
-import type { ContainerMemory, DockerStatus, ProcessGroup, ProcessMemory, Snapshot } from './types.js';
+import { collectPythonDistributions } from './python-packages.js';
+import type {
+  ContainerMemory,
+  ContainerPythonDistributions,
+  DockerStatus,
+  ProcessGroup,
+  ProcessMemory,
+  Snapshot,
+} from './types.js';
 import { withTimeout } from './with-timeout.js';
 
 export interface SnapshotSources {
@@ -54,6 +62,17 @@ export async function collectSnapshot(sources: SnapshotSources): Promise<Snapsho
     errors.push({ source: 'processes', message: (err as Error).message });
   }
 
+  // Installed Python distributions per container (cached per container lifetime: cheap after the first poll).
+  let pythonDistributions: ContainerPythonDistributions[] | undefined;
+  if (processes.some((p) => p.containerId !== null)) {
+    try {
+      const found = await withTimeout(collectPythonDistributions(sources.procRoot, processes), sources.timeoutMs, 'python packages');
+      pythonDistributions = [...found].map(([containerId, distributions]) => ({ containerId, distributions }));
+    } catch (err) {
+      errors.push({ source: 'python-packages', message: (err as Error).message });
+    }
+  }
+
   const usage = process.memoryUsage();
   return {
     takenAt,
@@ -66,5 +85,6 @@ export async function collectSnapshot(sources: SnapshotSources): Promise<Snapsho
     bot: { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed },
     errors,
     durationMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(pythonDistributions === undefined ? {} : { pythonDistributions }),
   };
 }

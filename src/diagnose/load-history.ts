@@ -1,0 +1,27 @@
+// Reads what diagnose() needs from the store: the only part of diagnose/ that does I/O. Series
+// are read for the containers and process groups in the snapshot (prefork groups, plus the
+// largest others), over the windows the findings use.
+import type { Snapshot } from '../collect/types.js';
+import type { Database } from '../store/database.js';
+import { latestImageSizes, queryHistory } from '../store/history.js';
+import type { DiagnosisHistory } from './types.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+/** Plain process groups whose history is read, largest PSS first (prefork groups always are). */
+const OTHER_GROUPS = 10;
+
+export function loadDiagnosisHistory(db: Database, snapshot: Snapshot, now: number = Date.parse(snapshot.takenAt)): DiagnosisHistory {
+  const to = Number.isFinite(now) ? now : Date.now();
+  const containerNames = [...new Set(snapshot.containers.map((c) => c.name))].sort();
+  const containers = containerNames.map((name) => {
+    const week = queryHistory(db, { kind: 'container', name }, to - WEEK, to, 'usage');
+    return { name, day: week.filter((p) => p.t >= to - DAY), week };
+  });
+  const prefork = snapshot.processGroups.filter((g) => g.kind !== 'process');
+  const others = snapshot.processGroups.filter((g) => g.kind === 'process').slice(0, OTHER_GROUPS);
+  const groupNames = [...new Set([...prefork, ...others].map((g) => g.name))];
+  const groups = groupNames.map((name) => ({ name, pss: queryHistory(db, { kind: 'group', name }, to - DAY, to, 'pss') }));
+  return { source: 'database', containers, groups, images: latestImageSizes(db) };
+}
