@@ -27,3 +27,14 @@ export function containerLevel(container: ContainerMemory, hostTotalBytes: numbe
   }
   return levelFor(percentOf(container.memoryUsageBytes, hostTotalBytes), thresholds.unlimitedContainer);
 }
+
+export interface StatusThresholds {
+  host: LevelPair;
+  container: LevelPair;
+  unlimitedContainer: LevelPair;
+}
+
+/** The thresholds behind the OK / HIGH / CRITICAL status columns. */
+export function statusThresholds(config: Pick<Config, 'thresholds'>): StatusThresholds {
+  return config.thresholds;
+}
