@@ -2,13 +2,13 @@
 // one observation per (rule, target). Pure: no clock, no I/O beyond the HistoryReader given.
 import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../collect/types.js';
 import { type AlertRule, settingsFor, type Thresholds } from '../config/alerts-schema.js';
-import { linearTrend, MS_PER_HOUR, slopePerHour, timeToReach, type TrendPoint } from '../diagnose/trend.js';
+import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour, timeToReach, type TrendPoint } from '../diagnose/trend.js';
 import { formatBytes, percentOf } from '../format/units.js';
 import { alertFingerprint, isIgnored } from './targets.js';
 import type { AlertTarget, Evidence, HistoryReader, Observation, Severity } from './types.js';
 
-/** A trend over less than this is noise, whatever the configured window. */
-export const MIN_LEAK_SPAN_MS = MS_PER_HOUR;
+/** A trend over less than this is noise, whatever the configured window (shared with the diagnosis). */
+export { MIN_LEAK_SPAN_MS };
 
 /** Whether the value reaches `level` in the rule's direction (>= for 'above', <= for 'below'). */
 export function reaches(value: number, level: number | null, t: Thresholds): boolean {

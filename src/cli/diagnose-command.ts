@@ -8,6 +8,7 @@ import type { Snapshot } from '../collect/types.js';
 import type { Config } from '../config/schema.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { loadDiagnosisHistory } from '../diagnose/load-history.js';
+import { diagnoseOptions } from '../diagnose/options.js';
 import { type DiagnosisHistory, emptyDiagnosisHistory } from '../diagnose/types.js';
 import { openDatabase } from '../store/database.js';
 import { StoreError } from '../store/store-error.js';
@@ -37,12 +38,14 @@ export async function diagnoseCommand(deps: DiagnoseCommandDeps, json: boolean):
         timeoutMs: config.poll.sourceTimeout,
       })))();
   const { history, note } = readHistory(join(resolve(config.dataDir), DATABASE_FILE), snapshot);
-  const findings = diagnose(snapshot, history, { thresholds: config.thresholds, diagnosis: config.diagnosis });
+  // Built once: the status levels and the leak settings come from the resolved alert rules.
+  const options = diagnoseOptions(config);
+  const findings = diagnose(snapshot, history, options);
   if (json) {
     if (history.source === 'none') deps.io.err(`memwarden: ${note}`);
     deps.io.out(JSON.stringify(toDiagnosisJson(findings), null, 2));
   } else {
-    deps.io.out(renderDiagnosis(snapshot, findings, { thresholds: config.thresholds, color: deps.color, historyNote: note }));
+    deps.io.out(renderDiagnosis(snapshot, findings, { thresholds: options.thresholds, color: deps.color, historyNote: note }));
   }
   return EXIT.ok;
 }

@@ -6,14 +6,14 @@ import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import type { Snapshot } from '../collect/types.js';
 import { formatDuration } from '../config/units.js';
-import type { Config } from '../config/schema.js';
-import { containerLevel, hostLevel, type Level } from '../diagnose/levels.js';
+import { containerLevel, hostLevel, type Level, type StatusThresholds } from '../diagnose/levels.js';
 import type { Finding, Priority, Recommendation, Severity } from '../diagnose/types.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';
 import { renderGroups } from './render-status.js';
 
 export interface RenderDiagnosisOptions {
-  thresholds: Config['thresholds'];
+  /** The status levels: diagnoseOptions(config).thresholds, computed once by the command. */
+  thresholds: StatusThresholds;
   color: boolean;
   /** One line on where the history came from, or why there is none. */
   historyNote: string;

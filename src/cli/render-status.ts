@@ -3,12 +3,12 @@
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import type { ProcessGroup, Snapshot } from '../collect/types.js';
-import type { Config } from '../config/schema.js';
-import { containerLevel, hostLevel, type Level } from '../diagnose/levels.js';
+import { containerLevel, hostLevel, type Level, type StatusThresholds } from '../diagnose/levels.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';
 
 export interface RenderOptions {
-  thresholds: Config['thresholds'];
+  /** statusThresholds(config), computed once by the command. */
+  thresholds: StatusThresholds;
   color: boolean;
   /** How many process groups to list. */
   groups?: number;

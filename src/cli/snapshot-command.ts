@@ -2,6 +2,7 @@
 import type Dockerode from 'dockerode';
 import { collectSnapshot } from '../collect/collect-snapshot.js';
 import type { Config } from '../config/schema.js';
+import { statusThresholds } from '../diagnose/levels.js';
 import { type CliIo, EXIT } from './cli-io.js';
 import { renderGroups, renderStatus, type SortKey } from './render-status.js';
 import { UsageError } from './parse-cli.js';
@@ -29,7 +30,7 @@ export async function statusCommand(deps: SnapshotCommandDeps, json: boolean): P
   deps.io.out(
     json
       ? JSON.stringify(toStatusJson(snapshot, { processes: false }), null, 2)
-      : renderStatus(snapshot, { thresholds: deps.config.thresholds, color: deps.color }),
+      : renderStatus(snapshot, { thresholds: statusThresholds(deps.config), color: deps.color }),
   );
   return EXIT.ok;
 }

@@ -729,6 +729,17 @@ export function resolveRules(alerts: AlertsConfig): AlertRule[] {
     });
 }
 
+/**
+ * The rule that stands for `kind` where one value per kind is needed (the status columns, the
+ * diagnosis): the default rule of that kind when it is enabled, else the first enabled rule of
+ * that kind by id; null when no rule of that kind is enabled. `rules` as resolveRules returns them.
+ */
+export function primaryRule(rules: readonly AlertRule[], kind: RuleKind): AlertRule | null {
+  const ofKind = rules.filter((rule) => rule.enabled && rule.kind === kind);
+  const defaultId = Object.keys(DEFAULT_RULES).find((id) => DEFAULT_RULES[id]?.kind === kind);
+  return ofKind.find((rule) => rule.id === defaultId) ?? ofKind[0] ?? null;
+}
+
 /** The settings of `rule` for one target: the first override matching the name, else the rule's. */
 export function settingsFor(rule: AlertRule, names: readonly (string | null)[]): RuleSettings {
   const candidates = names.filter((n): n is string => n !== null);

@@ -1,5 +1,7 @@
 // The `diagnosis:` section: knobs of the findings and their recommendations. Every key has a
-// default; memwarden.example.yml documents each one.
+// default; memwarden.example.yml documents each one. What a finding shares with an alert rule is
+// not repeated here: the status levels and memory-leak-suspected follow `alerts.rules`
+// (diagnose/levels.ts, diagnose/options.ts).
 import { z } from 'zod';
 import { durationSchema, percentSchema, sizeSchema } from './value-schemas.js';
 
@@ -21,17 +23,6 @@ export const diagnosisSchema = z
         /** With less history than this the suggestion is current usage × fallbackFactor. */
         minHistory: durationSchema.prefault('24h'),
         fallbackFactor: z.number().min(1).max(10).default(1.5),
-      })
-      .prefault({}),
-    /** memory-leak-suspected: a steady rise fitted by least squares. */
-    leak: z
-      .strictObject({
-        /** Shortest history a trend is fitted over. */
-        minHistory: durationSchema.pipe(z.number().min(60_000, 'expected at least 1m')).prefault('1h'),
-        /** Goodness of fit (R²) the rise must have. */
-        minR2: z.number().min(0).max(1).default(0.8),
-        /** Slowest rise reported. */
-        minGrowthPerHour: sizeSchema.prefault('16MiB'),
       })
       .prefault({}),
     /** image-size-growth: an image much larger than the previous one of its repository. */

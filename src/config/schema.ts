@@ -3,21 +3,10 @@
 import { z } from 'zod';
 import { alertsSchema } from './alerts-schema.js';
 import { diagnosisSchema } from './diagnosis-schema.js';
-import { durationSchema, percentSchema } from './value-schemas.js';
+import { durationSchema } from './value-schemas.js';
 
-const percent = percentSchema;
 const slackId = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,40}$/i, 'expected a Slack id such as "C0123ABCD"');
 const channel = z.string().min(1).max(80);
-
-function levelPair(warnPercent: number, critPercent: number) {
-  return z
-    .strictObject({ warnPercent: percent.default(warnPercent), critPercent: percent.default(critPercent) })
-    .refine((v) => v.critPercent >= v.warnPercent, {
-      message: 'critPercent must be at least warnPercent',
-      path: ['critPercent'],
-    })
-    .prefault({});
-}
 
 export const configSchema = z.strictObject({
   slack: z
@@ -73,16 +62,11 @@ export const configSchema = z.strictObject({
       rollupInterval: durationSchema.prefault('5m'),
     })
     .prefault({}),
-  thresholds: z
-    .strictObject({
-      /** Percent of host RAM used (total - available). */
-      host: levelPair(85, 95),
-      /** Percent of the container's memory limit. */
-      container: levelPair(85, 95),
-      /** Percent of host RAM, for containers without a memory limit. */
-      unlimitedContainer: levelPair(10, 20),
-    })
-    .prefault({}),
+  /**
+   * Alert rules. They are also the one source of the OK / HIGH / CRITICAL status levels
+   * (diagnose/levels.ts statusThresholds) and of what the diagnosis calls a leak
+   * (diagnose/options.ts), so an alert and a status column never disagree.
+   */
   alerts: alertsSchema,
   diagnosis: diagnosisSchema,
 });

@@ -24,6 +24,9 @@ export interface LinearTrend {
 
 export const MS_PER_HOUR = 3_600_000;
 
+/** A leak trend over less than this is noise, whatever the configured window (alerts and diagnosis). */
+export const MIN_LEAK_SPAN_MS = MS_PER_HOUR;
+
 /**
  * Fits value = intercept + slopePerMs * t. Returns null with fewer than two usable points or
  * when every point has the same time (no slope can be fitted).

@@ -12,6 +12,7 @@ import { collectProcesses } from '../../src/collect/processes.js';
 import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../src/collect/types.js';
 import { configSchema } from '../../src/config/schema.js';
 import { diagnose } from '../../src/diagnose/diagnose.js';
+import { diagnoseOptions } from '../../src/diagnose/options.js';
 import { emptyDiagnosisHistory, type Finding } from '../../src/diagnose/types.js';
 import {
   type CeleryWorkerHandle,
@@ -30,7 +31,7 @@ const HOLD_MIB = 128;
 const INITIAL_LIMIT = 1024 * MiB;
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const config = configSchema.parse({});
-const options = { thresholds: config.thresholds, diagnosis: config.diagnosis };
+const options = diagnoseOptions(config);
 
 interface Measurement {
   container: ContainerMemory;

@@ -1,5 +1,6 @@
-// container-near-limit: a container with a memory limit uses more of it than
-// thresholds.container allows. Past the limit the kernel reclaims its cache, then OOM-kills.
+// container-near-limit: a container with a memory limit uses more of it than the
+// container-limit-percent alert rule allows (options.thresholds.container, default rule
+// container-near-limit). Past the limit the kernel reclaims its cache, then OOM-kills.
 import { formatBytes, formatPercent, percentOf } from '../../format/units.js';
 import { bytesOrNull, type DiagnosisContext, priorityFor } from '../context.js';
 import { levelFor } from '../levels.js';

@@ -1,5 +1,6 @@
-// host-memory-high: the host's used memory (total - available) is above the configured
-// thresholds (thresholds.host). Names the largest consumers, so the reader knows where to look.
+// host-memory-high: the host's used memory (total - available) is above the status levels of
+// the host-used-percent alert rule (options.thresholds.host, default rule host-memory-used).
+// Names the largest consumers, so the reader knows where to look.
 import { formatBytes, formatPercent, percentOf } from '../../format/units.js';
 import { bytesOrNull, type DiagnosisContext, priorityFor } from '../context.js';
 import { levelFor } from '../levels.js';
@@ -29,8 +30,9 @@ export function findHostMemoryHigh(ctx: DiagnosisContext): Finding[] {
         usedBytes: bytesOrNull(host.usedBytes),
         availableBytes: bytesOrNull(host.availableBytes),
         usedPercent: Math.round(usedPercent * 10) / 10,
-        warnPercent: ctx.options.thresholds.host.warnPercent,
-        critPercent: ctx.options.thresholds.host.critPercent,
+        warnPercent: finiteOrNull(ctx.options.thresholds.host.warnPercent),
+        // null when the rule has no critical level.
+        critPercent: finiteOrNull(ctx.options.thresholds.host.critPercent),
         swapTotalBytes: bytesOrNull(host.swapTotalBytes),
         swapUsedBytes: bytesOrNull(host.swapUsedBytes),
         pressureSomeAvg60: host.pressure?.some.avg60 ?? null,
@@ -49,4 +51,8 @@ export function findHostMemoryHigh(ctx: DiagnosisContext): Finding[] {
       ],
     },
   ];
+}
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
 }

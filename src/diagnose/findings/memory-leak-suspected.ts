@@ -1,15 +1,18 @@
-// memory-leak-suspected: memory that rises steadily over at least leak.minHistory, fitted by
-// least squares (trend.ts): a slope of at least leak.minGrowthPerHour with R² of at least
-// leak.minR2. Reported for prefork groups (their PSS) and for containers (their usage) whose
-// rise no group in them explains, with the time until the rise meets the container's limit, or
-// the host's available memory when there is no limit.
+// memory-leak-suspected: memory that rises steadily, fitted by least squares (trend.ts), by the
+// settings of the memory-leak alert rule (DiagnoseOptions.leak, from alerts.rules by
+// diagnoseOptions): over the rule's window (at most the last 24 h, all the history diagnose() is
+// given), with at least minPoints points spanning at least an hour, R² of at least minFit and a
+// slope of at least minSlope per hour, as the alert judges it. With no enabled memory-leak rule
+// options.leak is null and this finding is not produced. Reported for prefork groups (their PSS)
+// and for containers (their usage) whose rise no group in them explains, with the time until the
+// rise meets the container's limit, or the host's available memory when there is no limit.
 import { formatBytes } from '../../format/units.js';
 import { formatDuration } from '../../config/units.js';
 import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { preforkGroups, type PreforkGroup, whereIs } from '../prefork.js';
 import { seriesMin, since, spanMs, trendPoints } from '../series.js';
-import { linearTrend, type LinearTrend, MS_PER_HOUR, slopePerHour, timeToReach } from '../trend.js';
-import type { Finding, Recommendation, Severity } from '../types.js';
+import { linearTrend, type LinearTrend, MIN_LEAK_SPAN_MS, MS_PER_HOUR, slopePerHour, timeToReach } from '../trend.js';
+import type { Finding, LeakFindingOptions, Recommendation, Severity } from '../types.js';
 import { recycleKib } from './ml-libraries-per-worker.js';
 
 const DAY = 24 * MS_PER_HOUR;
@@ -21,30 +24,32 @@ interface Rise {
   min: number | null;
 }
 
-function fitRise(ctx: DiagnosisContext, points: Parameters<typeof trendPoints>[0]): Rise | null {
-  const cfg = ctx.options.diagnosis.leak;
-  const recent = since(points, ctx.now - DAY);
+function fitRise(ctx: DiagnosisContext, leak: LeakFindingOptions, points: Parameters<typeof trendPoints>[0]): Rise | null {
+  const recent = since(points, ctx.now - Math.min(leak.windowMs, DAY));
   const span = spanMs(recent);
-  if (span < cfg.minHistory) return null;
+  if (span < Math.min(MIN_LEAK_SPAN_MS, leak.windowMs)) return null;
   const trend = linearTrend(trendPoints(recent));
-  if (trend === null || trend.r2 < cfg.minR2) return null;
+  if (trend === null || trend.n < leak.minPoints || trend.r2 < leak.minFit) return null;
   const perHour = slopePerHour(trend);
-  if (!(perHour >= cfg.minGrowthPerHour) || !(perHour > 0)) return null;
+  if (!(perHour >= leak.minSlopePerHour) || !(perHour > 0)) return null;
   return { trend, perHour, spanMs: span, min: seriesMin(recent) };
 }
 
 export function findMemoryLeaks(ctx: DiagnosisContext): Finding[] {
+  const { leak } = ctx.options;
+  // No enabled memory-leak alert rule: nothing says what a leak is, so no finding (see options.ts).
+  if (leak === null) return [];
   const findings: Finding[] = [];
   const leakingContainers = new Set<string>();
   for (const pf of preforkGroups(ctx)) {
-    const rise = fitRise(ctx, ctx.groupHistory(pf.group.name)?.pss ?? []);
+    const rise = fitRise(ctx, leak, ctx.groupHistory(pf.group.name)?.pss ?? []);
     if (rise === null) continue;
     if (pf.container) leakingContainers.add(pf.container.id);
     findings.push(groupLeak(ctx, pf, rise));
   }
   for (const c of ctx.snapshot.containers) {
     if (leakingContainers.has(c.id)) continue;
-    const rise = fitRise(ctx, ctx.containerHistory(c.name)?.day ?? []);
+    const rise = fitRise(ctx, leak, ctx.containerHistory(c.name)?.day ?? []);
     if (rise === null) continue;
     const room = c.memoryLimitBytes !== null ? c.memoryLimitBytes - c.memoryUsageBytes : ctx.snapshot.host.availableBytes;
     const toLimit = room <= 0 ? 0 : timeToReach(rise.trend, c.memoryUsageBytes + room, ctx.now, c.memoryUsageBytes);
@@ -63,7 +68,7 @@ export function findMemoryLeaks(ctx: DiagnosisContext): Finding[] {
           estimatedSavingsBytes: saving,
           runbook: null,
           steps: ['memwarden top -n 20 --by uss', `docker restart ${c.name}   # frees what it gained, until it grows again`],
-          detail: `A restart returns it to about its 24 h low (${formatBytes(rise.min)}); only a fix of the leak (or periodic recycling of the process) keeps it there.`,
+          detail: `A restart returns it to about its low in the fitted window (${formatBytes(rise.min)}); only a fix of the leak (or periodic recycling of the process) keeps it there.`,
         },
       ],
     });

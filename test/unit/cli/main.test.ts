@@ -33,12 +33,12 @@ describe('main', () => {
   it('check-config prints all three mistakes of a file and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mw-main-'));
     const path = join(dir, 'three.yml');
-    writeFileSync(path, 'thresholds:\n  host:\n    warnPercent: abc\npoll:\n  intervall: 5s\nlog:\n  level: loud\n');
+    writeFileSync(path, 'alerts:\n  rules:\n    host-memory-used:\n      warning: abc\npoll:\n  intervall: 5s\nlog:\n  level: loud\n');
     const c = capture();
     expect(await main(['check-config', '--config', path], {}, c.io)).toBe(2);
     const text = c.err.join('\n');
     expect(text).toContain('3 problems');
-    expect(text).toContain('thresholds.host.warnPercent: expected a number, got "abc"');
+    expect(text).toContain('alerts.rules.host-memory-used.warning: expected a percent from 0 to 100 such as 85, got "abc"');
     expect(text).toContain('poll.intervall: unknown key (did you mean "interval"?)');
     expect(text).toContain('log.level: expected one of');
   });

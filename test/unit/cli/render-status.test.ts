@@ -3,9 +3,10 @@ import { renderGroups, renderStatus } from '../../../src/cli/render-status.js';
 import { toStatusJson } from '../../../src/cli/status-json.js';
 import type { ProcessMemory } from '../../../src/collect/types.js';
 import { configSchema } from '../../../src/config/schema.js';
+import { statusThresholds } from '../../../src/diagnose/levels.js';
 import { GiB, makeContainer, makeGroup, makeHost, makeSnapshot, MiB } from '../store/make-snapshot.js';
 
-const thresholds = configSchema.parse({}).thresholds;
+const thresholds = statusThresholds(configSchema.parse({}));
 
 function proc(pid: number, ppid: number, rss: number, pss: number, uss: number): ProcessMemory {
   return { pid, ppid, nsPid: null, comm: 'celery', cmdline: 'celery worker', rssBytes: rss, pssBytes: pss, ussBytes: uss, precision: 'smaps', containerId: null, mlLibraries: [] };
@@ -45,6 +46,14 @@ describe('renderStatus', () => {
     expect(rows[2]).toMatch(/OK/);
     // 2.57 GiB + 900 MiB (0.879 GiB) + 8 MiB (0.008 GiB) = 3.457 GiB
     expect(text).toMatch(/TOTAL Docker .*3\.46 GiB/);
+  });
+
+  it('takes the status levels from the alert rules', () => {
+    const tighter = statusThresholds(configSchema.parse({ alerts: { rules: { 'container-near-limit': { warning: 90 }, 'host-memory-used': { critical: 90 } } } }));
+    const custom = renderStatus(snapshot, { thresholds: tighter, color: false });
+    const api = custom.split('\n').find((line) => /^ {2}│ api +│/.test(line));
+    expect(api).toMatch(/87\.9% .*OK/); // below the rule's warning of 90
+    expect(custom).toContain('Used:          11 GiB (91.7%)  CRITICAL');
   });
 
   it('folds children under their master and shows the RSS over-count', () => {

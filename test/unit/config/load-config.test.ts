@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config-error.js';
 import { loadConfig, MAX_CONFIG_BYTES, redactConfig } from '../../../src/config/load-config.js';
 import { configSchema } from '../../../src/config/schema.js';
+import { statusThresholds } from '../../../src/diagnose/levels.js';
 
 let dir: string;
 beforeEach(() => {
@@ -32,7 +33,7 @@ describe('loadConfig', () => {
     const { config, file: used } = loadConfig({}, undefined, dir);
     expect(used).toBeNull();
     expect(config.poll.interval).toBe(15_000);
-    expect(config.thresholds.host).toEqual({ warnPercent: 85, critPercent: 95 });
+    expect(statusThresholds(config).host).toEqual({ warnPercent: 85, critPercent: 95 });
     expect(config.history.raw).toBe(48 * 3_600_000);
     expect(config.slack.port).toBe(3000);
   });
@@ -70,11 +71,11 @@ describe('loadConfig', () => {
   it('reports every problem at once, each with its path', () => {
     const path = file(
       'bad.yml',
-      ['thresholds:', '  host:', '    warnPercent: abc', 'poll:', '    intervall: 5s', 'log:', '  level: loud', ''].join('\n'),
+      ['alerts:', '  rules:', '    host-memory-used:', '      warning: abc', 'poll:', '    intervall: 5s', 'log:', '  level: loud', ''].join('\n'),
     );
     const problems = problemsOf(() => loadConfig({}, path, dir));
     expect(problems).toEqual([
-      'thresholds.host.warnPercent: expected a number, got "abc"',
+      'alerts.rules.host-memory-used.warning: expected a percent from 0 to 100 such as 85, got "abc"',
       'poll.intervall: unknown key (did you mean "interval"?)',
       'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
     ].sort((a, b) => problems.indexOf(a) - problems.indexOf(b)));
@@ -88,17 +89,17 @@ describe('loadConfig', () => {
   });
 
   it('refuses wrong types at every level', () => {
-    const path = file('types.yml', 'poll: 5\nslack: []\nthresholds: { host: { warnPercent: true, critPercent: 120 } }\n');
+    const path = file('types.yml', 'poll: 5\nslack: []\nalerts: { rules: { host-memory-used: { warning: true, critical: 120 } } }\n');
     const problems = problemsOf(() => loadConfig({}, path, dir));
     expect(problems).toContain('poll: expected a mapping, got 5');
     expect(problems).toContain('slack: expected a mapping, got a list');
-    expect(problems).toContain('thresholds.host.warnPercent: expected a number, got true');
-    expect(problems).toContain('thresholds.host.critPercent: must be at most 100, got 120');
+    expect(problems).toContain('alerts.rules.host-memory-used.warning: expected a percent from 0 to 100 such as 85, got true');
+    expect(problems).toContain('alerts.rules.host-memory-used.critical: must be a percent from 0 to 100, got 120');
   });
 
   it('refuses a critical threshold below the warning one', () => {
-    const path = file('order.yml', 'thresholds: { container: { warnPercent: 90, critPercent: 80 } }\n');
-    expect(problemsOf(() => loadConfig({}, path, dir))).toEqual(['thresholds.container.critPercent: critPercent must be at least warnPercent']);
+    const path = file('order.yml', 'alerts: { rules: { container-near-limit: { warning: 90, critical: 80 } } }\n');
+    expect(problemsOf(() => loadConfig({}, path, dir))).toEqual(['alerts.rules.container-near-limit.critical: must be at least warning (90), got 80']);
   });
 
   it('treats an empty file as "all defaults"', () => {

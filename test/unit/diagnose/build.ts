@@ -2,6 +2,7 @@
 import type { ContainerMemory, HostMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../../src/collect/types.js';
 import { groupProcesses } from '../../../src/collect/process-groups.js';
 import { configSchema } from '../../../src/config/schema.js';
+import { diagnoseOptions } from '../../../src/diagnose/options.js';
 import type { DiagnoseOptions, DiagnosisHistory } from '../../../src/diagnose/types.js';
 import { emptyDiagnosisHistory } from '../../../src/diagnose/types.js';
 import type { HistoryPoint } from '../../../src/store/history.js';
@@ -12,8 +13,7 @@ export const HOUR = 3_600_000;
 export const NOW = Date.parse('2025-10-27T12:00:00.000Z');
 
 export function options(input: Parameters<typeof configSchema.parse>[0] = {}): DiagnoseOptions {
-  const config = configSchema.parse(input);
-  return { thresholds: config.thresholds, diagnosis: config.diagnosis };
+  return diagnoseOptions(configSchema.parse(input));
 }
 
 export function host(overrides: Partial<HostMemory> = {}): HostMemory {

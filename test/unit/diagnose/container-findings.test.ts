@@ -7,7 +7,7 @@ import { container, GiB, history, HOUR, host, MiB, NOW, options, pool, series, s
 const byCode = (findings: Finding[], code: string) => findings.filter((f) => f.code === code);
 
 describe('container-near-limit', () => {
-  it('follows thresholds.container and proposes a higher limit from history (set-memory-limit)', () => {
+  it('follows the container-near-limit rule and proposes a higher limit from history (set-memory-limit)', () => {
     const c = container('api', { memoryLimitBytes: GiB, memoryUsageBytes: 900 * MiB }); // 87.9%
     const h = history({ containers: [{ name: 'api', day: [], week: series(Array.from({ length: 30 }, () => 900 * MiB), HOUR) }] });
     const f = byCode(diagnose(snapshot({ containers: [c] }), h, options()), 'container-near-limit')[0];
@@ -20,6 +20,15 @@ describe('container-near-limit', () => {
     const at = (usage: number) => byCode(diagnose(snapshot({ containers: [container('api', { memoryUsageBytes: usage })] }), emptyDiagnosisHistory(), options()), 'container-near-limit');
     expect(at(800 * MiB)).toEqual([]);
     expect(at(1000 * MiB)[0]?.severity).toBe('critical');
+  });
+
+  it('takes its levels from alerts.rules.container-near-limit', () => {
+    const at = (usage: number, input = {}) =>
+      byCode(diagnose(snapshot({ containers: [container('api', { memoryUsageBytes: usage })] }), emptyDiagnosisHistory(), options(input)), 'container-near-limit');
+    const rules = (rule: Record<string, unknown>) => ({ alerts: { rules: { 'container-near-limit': rule } } });
+    expect(at(800 * MiB, rules({ warning: 75 }))[0]?.severity).toBe('warning'); // 78.1%
+    expect(at(800 * MiB, rules({ warning: 70, critical: 78 }))[0]?.severity).toBe('critical');
+    expect(at(1000 * MiB, rules({ critical: false }))[0]?.severity).toBe('warning'); // no critical level: never critical
   });
 
   it('for a prefork pool inside, proposes fewer children first, with their measured USS as the saving', () => {

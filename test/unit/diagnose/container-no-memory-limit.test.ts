@@ -35,7 +35,7 @@ describe('container-no-memory-limit', () => {
     expect(limit).toBeGreaterThanOrEqual(2 * GiB * 1.3);
   });
 
-  it('rates severity by share of host RAM (thresholds.unlimitedContainer) and prioritises accordingly', () => {
+  it('rates severity by share of host RAM (the container-no-limit-large rule) and prioritises accordingly', () => {
     const containers = [
       container('big', { memoryLimitBytes: null, memoryUsageBytes: 4 * GiB }), // 25% of 16 GiB
       container('mid', { memoryLimitBytes: null, memoryUsageBytes: 2 * GiB }), // 12.5%
@@ -46,6 +46,12 @@ describe('container-no-memory-limit', () => {
     expect(noLimit(findings, 'mid')?.severity).toBe('warning');
     const tiny = noLimit(findings, 'tiny');
     expect(tiny).toMatchObject({ severity: 'info', recommendations: [{ priority: 'medium', params: { limit: 64 * MiB } }] });
+  });
+
+  it('takes those levels from alerts.rules.container-no-limit-large', () => {
+    const containers = [container('mid', { memoryLimitBytes: null, memoryUsageBytes: 2 * GiB })]; // 12.5%
+    const input = { alerts: { rules: { 'container-no-limit-large': { warning: 5, critical: 12 } } } };
+    expect(noLimit(diagnose(snapshot({ containers }), emptyDiagnosisHistory(), options(input)), 'mid')?.severity).toBe('critical');
   });
 
   it('leaves containers that have a limit alone', () => {

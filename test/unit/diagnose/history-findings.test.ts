@@ -44,17 +44,75 @@ describe('memory-leak-suspected', () => {
     expect(f[0]?.summary).toMatch(/reaches its limit in 1h/);
   });
 
-  it('ignores rises shorter than leak.minHistory, noisy series, slow or falling ones', () => {
+  it('ignores rises shorter than an hour or with fewer points than minPoints, noisy series, slow or falling ones', () => {
     const run = (values: number[], stepMs: number, input = {}) =>
       byCode(diagnose(snapshot({ processes }), history({ groups: [{ name: GROUP, pss: series(values, stepMs) }] }), options(input)), 'memory-leak-suspected');
     expect(run(rising(400 * MiB, 5 * MiB, 11), 5 * MINUTE)).toEqual([]); // 50 minutes
+    expect(run(rising(400 * MiB, 2 * MiB, 26), 2 * MINUTE)).toEqual([]); // 26 points, but over 50 minutes
+    expect(run(rising(400 * MiB, 15 * MiB, 6), 15 * MINUTE)).toEqual([]); // 75 minutes, but 6 points < minPoints 12
     expect(run(rising(400 * MiB, 5 * MiB, 13, 40 * MiB), 5 * MINUTE)).toEqual([]); // R² well below 0.8
-    expect(run(rising(400 * MiB, 0.5 * MiB, 13), 5 * MINUTE)).toEqual([]); // 6 MiB/h < 16 MiB/h
+    expect(run(rising(400 * MiB, 0.5 * MiB, 13), 5 * MINUTE)).toEqual([]); // 6 MiB/h < minSlope 50 MiB/h
     expect(run(rising(600 * MiB, -5 * MiB, 13), 5 * MINUTE)).toEqual([]);
-    expect(run(rising(400 * MiB, 0.5 * MiB, 13), 5 * MINUTE, { diagnosis: { leak: { minGrowthPerHour: '4MiB' } } })).toHaveLength(1);
+    expect(run(rising(400 * MiB, 0.5 * MiB, 13), 5 * MINUTE, { alerts: { rules: { 'memory-leak-suspected': { minSlope: '4MiB/h' } } } })).toHaveLength(1);
     expect(run([], 5 * MINUTE)).toEqual([]);
     expect(run([pss], 5 * MINUTE)).toEqual([]);
     expect(byCode(diagnose(snapshot({ processes }), emptyDiagnosisHistory(), options()), 'memory-leak-suspected')).toEqual([]);
+  });
+
+  describe('follows the memory-leak alert rule', () => {
+    const run = (values: number[], stepMs: number, input = {}, end = NOW) =>
+      byCode(diagnose(snapshot({ processes }), history({ groups: [{ name: GROUP, pss: series(values, stepMs, end) }] }), options(input)), 'memory-leak-suspected');
+    const rule = (settings: Record<string, unknown>) => ({ alerts: { rules: { 'memory-leak-suspected': settings } } });
+
+    it('minSlope, or the critical rate of a rule without one', () => {
+      const slow = rising(400 * MiB, 2.5 * MiB, 13); // 30 MiB/h
+      expect(run(slow, 5 * MINUTE)).toEqual([]);
+      const [f] = run(slow, 5 * MINUTE, rule({ minSlope: '25MiB/h' }));
+      expect(f?.evidence.slopeBytesPerHour).toBe(30 * MiB);
+      expect(run(slow, 5 * MINUTE, rule({ minSlope: '31MiB/h' }))).toEqual([]);
+      expect(run(slow, 5 * MINUTE, rule({ minSlope: false, critical: '25MiB/h' }))).toHaveLength(1);
+      expect(run(slow, 5 * MINUTE, rule({ minSlope: false, critical: '40MiB/h' }))).toEqual([]);
+    });
+
+    it('minFit', () => {
+      const noisy = rising(400 * MiB, 5 * MiB, 13, 12 * MiB); // 60 MiB/h, R² 0.71
+      expect(run(noisy, 5 * MINUTE)).toEqual([]);
+      expect(run(noisy, 5 * MINUTE, rule({ minFit: 0.7 }))[0]?.evidence.r2).toBe(0.71);
+      expect(run(noisy, 5 * MINUTE, rule({ minFit: 0.72 }))).toEqual([]);
+    });
+
+    it('minPoints', () => {
+      const steady = rising(400 * MiB, 5 * MiB, 13); // 13 points over 1 h
+      expect(run(steady, 5 * MINUTE)).toHaveLength(1);
+      expect(run(steady, 5 * MINUTE, rule({ minPoints: 13 }))).toHaveLength(1);
+      expect(run(steady, 5 * MINUTE, rule({ minPoints: 14 }))).toEqual([]);
+      const sparse = rising(400 * MiB, 15 * MiB, 6); // 6 points over 75 minutes
+      expect(run(sparse, 15 * MINUTE, rule({ minPoints: 6 }))[0]?.evidence.points).toBe(6);
+    });
+
+    it('window: only the rule\'s window of history is fitted', () => {
+      // A clean rise that ended 3 h ago: outside the default 2 h window, inside a 6 h one.
+      const earlier = rising(400 * MiB, 5 * MiB, 13);
+      expect(run(earlier, 5 * MINUTE, {}, NOW - 3 * HOUR)).toEqual([]);
+      expect(run(earlier, 5 * MINUTE, rule({ window: '6h' }), NOW - 3 * HOUR)[0]?.evidence.historyMs).toBe(HOUR);
+      // Flat for the last 2 h after a rise: the default window sees no rise, a 4 h window a weak one.
+      const flatAfterRise = [...rising(300 * MiB, 10 * MiB, 12), ...Array.from({ length: 25 }, () => 410 * MiB)];
+      expect(run(flatAfterRise, 5 * MINUTE)).toEqual([]);
+      expect(run(flatAfterRise, 5 * MINUTE, rule({ window: '4h', minFit: 0.5, minSlope: '10MiB/h' }))).toHaveLength(1);
+    });
+
+    it('a disabled default rule: another enabled memory-leak rule is followed, none means no finding', () => {
+      const steady = rising(400 * MiB, 5 * MiB, 13);
+      expect(run(steady, 5 * MINUTE, rule({ enabled: false }))).toEqual([]);
+      const other = { alerts: { rules: { 'memory-leak-suspected': { enabled: false }, 'slow-leak': { kind: 'memory-leak', minSlope: '25MiB/h', minPoints: 3 } } } };
+      expect(run(rising(400 * MiB, 2.5 * MiB, 13), 5 * MINUTE, other)).toHaveLength(1);
+      expect(options(other).leak).toEqual({ minSlopePerHour: 25 * MiB, minFit: 0.8, minPoints: 3, windowMs: 2 * HOUR });
+      expect(options(rule({ enabled: false })).leak).toBeNull();
+    });
+
+    it('its defaults', () => {
+      expect(options().leak).toEqual({ minSlopePerHour: 50 * MiB, minFit: 0.8, minPoints: 12, windowMs: 2 * HOUR });
+    });
   });
 
   it('reports a container whose rise no group explains, with an unknown time when it is not getting closer', () => {
@@ -65,10 +123,12 @@ describe('memory-leak-suspected', () => {
     expect(f?.recommendations[0]).toMatchObject({ runbook: null, estimatedSavingsBytes: 120 * MiB });
   });
 
-  it('only uses the last 24 h of what it is given', () => {
+  it('only uses the last 24 h of what it is given, even with a longer window', () => {
     // A clean rise that ended two days ago is not today's leak.
     const old = series(rising(400 * MiB, 5 * MiB, 13), 5 * MINUTE, NOW - 48 * HOUR);
-    expect(byCode(diagnose(snapshot({ processes }), history({ groups: [{ name: GROUP, pss: old }] }), options()), 'memory-leak-suspected')).toEqual([]);
+    const run = (input = {}) => byCode(diagnose(snapshot({ processes }), history({ groups: [{ name: GROUP, pss: old }] }), options(input)), 'memory-leak-suspected');
+    expect(run()).toEqual([]);
+    expect(run({ alerts: { rules: { 'memory-leak-suspected': { window: '3d' } } } })).toEqual([]);
   });
 });
 

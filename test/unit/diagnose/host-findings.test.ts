@@ -8,13 +8,17 @@ import { container, GiB, host, MiB, options, snapshot } from './build.js';
 const byCode = (findings: Finding[], code: string) => findings.filter((f) => f.code === code);
 
 describe('host-memory-high', () => {
-  it('follows thresholds.host: nothing below warn, warning, critical', () => {
+  it('follows the host-memory-used rule: nothing below warn, warning, critical', () => {
     const at = (usedPercent: number, input = {}) =>
       byCode(diagnose(snapshot({ host: host({ usedBytes: (16 * GiB * usedPercent) / 100, availableBytes: 16 * GiB * (1 - usedPercent / 100) }) }), emptyDiagnosisHistory(), options(input)), 'host-memory-high');
     expect(at(84)).toEqual([]);
     expect(at(85)[0]?.severity).toBe('warning');
     expect(at(96)[0]?.severity).toBe('critical');
-    expect(at(70, { thresholds: { host: { warnPercent: 60, critPercent: 90 } } })[0]?.severity).toBe('warning');
+    expect(at(70, { alerts: { rules: { 'host-memory-used': { warning: 60, critical: 90 } } } })[0]?.severity).toBe('warning');
+    expect(at(96)[0]?.evidence).toMatchObject({ warnPercent: 85, critPercent: 95 });
+    // Without a critical level the host is never critical, and the evidence says there is none.
+    const noCritical = at(96, { alerts: { rules: { 'host-memory-used': { critical: false } } } })[0];
+    expect(noCritical).toMatchObject({ severity: 'warning', evidence: { warnPercent: 85, critPercent: null } });
   });
 
   it('names the largest consumers and claims no saving of its own', () => {
