@@ -4,6 +4,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
+import { auditCommand } from './cli/audit-command.js';
 import { checkConfig } from './cli/check-config.js';
 import { diagnoseCommand } from './cli/diagnose-command.js';
 import { type CliIo, EXIT, processIo } from './cli/cli-io.js';
@@ -58,6 +59,8 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
         return await topCommand({ config, docker: new Dockerode(), io, color }, cli.values);
       case 'diagnose':
         return await diagnoseCommand({ config, docker: new Dockerode(), io, color }, cli.values.json === true);
+      case 'audit':
+        return auditCommand({ config, io, color }, cli.values);
       case 'run': {
         const logger = createLogger(config.log);
         return await runBot({ config, configFile: loaded.file, logger, docker: new Dockerode(), io, version: readVersion() });

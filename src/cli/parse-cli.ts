@@ -19,6 +19,10 @@ export const COMMANDS = {
   },
   'check-config': { summary: 'validate the configuration and print it (secrets hidden)', options: { json: { type: 'boolean' } } },
   diagnose: { summary: 'why memory is gone, and what each fix would save', options: { json: { type: 'boolean' } } },
+  audit: {
+    summary: 'remediation audit log: who requested, approved and ran what',
+    options: { json: { type: 'boolean' }, n: { type: 'string', short: 'n' } },
+  },
 } satisfies Record<string, { summary: string; options: OptionSpec }>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -73,8 +77,8 @@ export function usage(): string {
     '',
     'Options:',
     '  -c, --config PATH  configuration file (default: $MEMWARDEN_CONFIG, else ./memwarden.yml if present)',
-    '      --json         machine-readable output (status, top, check-config, diagnose)',
-    '  -n N               how many groups to show (top; default 15)',
+    '      --json         machine-readable output (status, top, check-config, diagnose, audit)',
+    '  -n N               how many groups (top; default 15) or audit entries (audit; default 50) to show',
     '      --by KEY       sort by pss, rss or uss (top; default pss)',
     '  -h, --help         show this help',
     '  -V, --version      print the version',

@@ -176,4 +176,129 @@ CREATE TABLE alert_silences (
 );
 CREATE INDEX alert_silences_by_until ON alert_silences (until);
 `,
+  // 3: remediation requests, their approvals and executions, the append-only audit log, and the
+  // global remediation switch (src/store/remediation.ts). The execution row's PRIMARY KEY is the
+  // idempotency key: a request runs at most once, whatever clicks, retries or restarts happen.
+  `
+CREATE TABLE remediation_requests (
+  -- 128 random bits, hex: unguessable, so a button value cannot name someone else's request
+  id TEXT PRIMARY KEY,
+  runbook_id TEXT NOT NULL,
+  runbook_sha256 TEXT NOT NULL,
+  target_container_id TEXT NOT NULL,
+  target_name TEXT NOT NULL,
+  params TEXT NOT NULL DEFAULT '{}',
+  requested_by TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN
+    ('pending', 'approved', 'rejected', 'expired', 'executing', 'succeeded', 'failed', 'not-executed')),
+  -- the alert fingerprint it came from, or 'command'
+  origin TEXT NOT NULL,
+  channel TEXT,
+  message_ts TEXT,
+  dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+  required_approvals INTEGER NOT NULL CHECK (required_approvals >= 1),
+  -- when it left 'pending', and why it ended the way it did (expired, interrupted, ...)
+  decided_at INTEGER,
+  status_detail TEXT
+) WITHOUT ROWID;
+CREATE INDEX remediation_requests_by_status ON remediation_requests (status, expires_at);
+
+CREATE TABLE remediation_approvals (
+  request_id TEXT NOT NULL REFERENCES remediation_requests (id),
+  user_id TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+  at INTEGER NOT NULL,
+  PRIMARY KEY (request_id, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE remediation_executions (
+  request_id TEXT PRIMARY KEY REFERENCES remediation_requests (id),
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  outcome TEXT,
+  result TEXT
+) WITHOUT ROWID;
+CREATE INDEX remediation_executions_by_started ON remediation_executions (started_at);
+
+-- AUTOINCREMENT: an id is never handed out twice, so a gap is visible.
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('requested', 'approved', 'rejected', 'expired', 'executing', 'succeeded',
+    'failed', 'not-executed', 'refused', 'switched-on', 'switched-off')),
+  request_id TEXT,
+  runbook_id TEXT,
+  runbook_sha256 TEXT,
+  target TEXT,
+  target_container_id TEXT,
+  params TEXT,
+  outcome TEXT,
+  before_bytes INTEGER,
+  after_bytes INTEGER,
+  detail TEXT
+);
+CREATE INDEX audit_log_by_request ON audit_log (request_id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be updated'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted'); END;
+-- INSERT OR REPLACE on an existing id deletes the old row without firing DELETE triggers
+-- (recursive_triggers is off), so an insert may not reuse an id either.
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be replaced'); END;
+
+-- One row at most; no row means remediation was never switched off (on).
+CREATE TABLE remediation_switch (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  changed_by TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
+);
+`,
+  // 4: the Slack outbox (every message memwarden sends goes through it, so none is lost across a
+  // crash or a Slack outage) and the alert messages it posted. Ops of one ordering key (the alert
+  // fingerprint) are sent strictly in id order; AUTOINCREMENT so an id is never reused. payload
+  // is the rendered message as JSON (text + blocks), read whole, never queried into. An alert
+  // message is keyed by fingerprint and episode start: a new episode gets a new parent message.
+  `
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ordering_key TEXT NOT NULL,
+  -- the alert message (alert_messages.message_key) a post creates or an update/reply refers to
+  message_key TEXT,
+  op TEXT NOT NULL CHECK (op IN ('post', 'update', 'reply')),
+  channel TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'superseded')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  -- 1: send the fallback text alone (Slack refused the blocks once)
+  plain_text INTEGER NOT NULL DEFAULT 0 CHECK (plain_text IN (0, 1)),
+  last_error TEXT,
+  result_ts TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK (op = 'post' OR message_key IS NOT NULL)
+);
+CREATE INDEX outbox_open ON outbox (ordering_key, id) WHERE status IN ('pending', 'sending');
+CREATE INDEX outbox_by_message ON outbox (message_key, op) WHERE status IN ('pending', 'sending');
+CREATE INDEX outbox_done_by_updated ON outbox (updated_at) WHERE status NOT IN ('pending', 'sending');
+
+CREATE TABLE alert_messages (
+  message_key TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  -- as configured (a name or an id); channel_id as Slack answered, which chat.update needs
+  channel TEXT NOT NULL,
+  channel_id TEXT,
+  parent_ts TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX alert_messages_by_fingerprint ON alert_messages (fingerprint, started_at);
+`,
 ];
