@@ -1,0 +1,21 @@
+// What the Slack listeners may ask of the rest of memwarden: plain functions over plain data,
+// so listener tests hand in fakes and the composition root (run-bot.ts) wires the real ones.
+import type { AlertEngine } from '../alerts/alert-engine.js';
+import type { HistoryReader } from '../alerts/types.js';
+import type { Snapshot } from '../collect/types.js';
+import type { Config } from '../config/schema.js';
+import type { Finding } from '../diagnose/types.js';
+
+export interface BotServices {
+  config: Config;
+  /** Epoch milliseconds. */
+  clock: () => number;
+  /** The last poll's snapshot, or null before the first poll finished. */
+  latestSnapshot: () => Snapshot | null;
+  /** A fresh snapshot (falls back to the latest when a poll is running). */
+  takeSnapshot: () => Promise<Snapshot>;
+  history: HistoryReader;
+  alerts: AlertEngine;
+  /** Findings for a snapshot (history read from the store). */
+  diagnose: (snapshot: Snapshot) => Finding[];
+}

@@ -1,0 +1,367 @@
+// The outbox (migration 4): every message memwarden sends to Slack is first a row here, written
+// in the same process step that decided to send it, and leaves only when Slack accepted it or
+// refused it for good. A crash, a restart or a Slack outage delays a message; it never loses one.
+//
+// Ordering: ops with the same ordering key (an alert's fingerprint) are sent strictly in id
+// order. Only the oldest open op of a key (its head) can be claimed, so a later update or reply
+// never overtakes the parent it refers to, not even while the parent waits for a retry.
+//
+// Also here: alert_messages, which alert message (fingerprint + episode) lives where in Slack.
+// Plain data only: payloads are opaque JSON to the store (the Slack code renders them).
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Database } from './database.js';
+import { toStoreError } from './store-error.js';
+
+export type OutboxOp = 'post' | 'update' | 'reply';
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'superseded';
+
+export interface NewOutboxEntry {
+  /** Ops of one key are sent in the order they were enqueued: the alert fingerprint. */
+  orderingKey: string;
+  /**
+   * The alert message a `post` creates (its ts is stored in alert_messages) or an `update` /
+   * `reply` refers to; null only for a standalone post.
+   */
+  messageKey: string | null;
+  op: OutboxOp;
+  /** As configured: a channel name or id. Also what the per-channel rate limit is keyed by. */
+  channel: string;
+  /** JSON-serialisable; opaque to the store. */
+  payload: unknown;
+}
+
+export interface OutboxEntry {
+  id: number;
+  orderingKey: string;
+  messageKey: string | null;
+  op: OutboxOp;
+  channel: string;
+  payload: unknown;
+  status: OutboxStatus;
+  /** Failed attempts that count towards the dispatcher's maxAttempts (rate limits do not). */
+  attempts: number;
+  nextAttemptAt: number;
+  /** Send the message's fallback text alone: Slack refused its blocks once. */
+  plainText: boolean;
+  lastError: string | null;
+  resultTs: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AlertMessage {
+  messageKey: string;
+  fingerprint: string;
+  startedAt: number;
+  /** As configured. */
+  channel: string;
+  /** As Slack answered the post (chat.update needs the id); null until posted. */
+  channelId: string | null;
+  parentTs: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface OutboxRow {
+  id: number;
+  ordering_key: string;
+  message_key: string | null;
+  op: string;
+  channel: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  plain_text: number;
+  last_error: string | null;
+  result_ts: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface AlertMessageRow {
+  message_key: string;
+  fingerprint: string;
+  started_at: number;
+  channel: string;
+  channel_id: string | null;
+  parent_ts: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const OPEN = `status IN ('pending', 'sending')`;
+
+interface Statements {
+  insert: BetterSqlite3.Statement;
+  supersede: BetterSqlite3.Statement;
+  heads: BetterSqlite3.Statement;
+  byId: BetterSqlite3.Statement;
+  claim: BetterSqlite3.Statement;
+  sent: BetterSqlite3.Statement;
+  retry: BetterSqlite3.Statement;
+  failed: BetterSqlite3.Statement;
+  countPending: BetterSqlite3.Statement;
+  release: BetterSqlite3.Statement;
+  openPostFor: BetterSqlite3.Statement;
+  prune: BetterSqlite3.Statement;
+  getMessage: BetterSqlite3.Statement;
+  latestMessage: BetterSqlite3.Statement;
+  insertMessage: BetterSqlite3.Statement;
+  setMessageTs: BetterSqlite3.Statement;
+}
+
+const statementsByDb = new WeakMap<Database, Statements>();
+
+/**
+ * Adds an op; returns its id. An `update` supersedes the open updates of the same message that
+ * nobody is sending yet: each carries the whole message, so only the newest needs to go out.
+ */
+export function enqueueOutbox(db: Database, entry: NewOutboxEntry, now: number): number {
+  return guard(db, () => {
+    const s = statementsFor(db);
+    return db.transaction(() => {
+      if (entry.op === 'update' && entry.messageKey !== null) s.supersede.run({ message_key: entry.messageKey, now });
+      const result = s.insert.run({
+        ordering_key: entry.orderingKey,
+        message_key: entry.messageKey,
+        op: entry.op,
+        channel: entry.channel,
+        payload: JSON.stringify(entry.payload),
+        now,
+      });
+      return Number(result.lastInsertRowid);
+    }).immediate();
+  });
+}
+
+export interface ClaimOptions {
+  /** Channels that must not be sent to now (per-channel rate limit); their heads wait. */
+  skipChannels?: ReadonlySet<string>;
+}
+
+/**
+ * The oldest due head of any ordering key, marked `sending`; null when none is due. A key whose
+ * head is not due (waiting for a retry) or is being sent sends nothing else meanwhile.
+ */
+export function claimNextDue(db: Database, now: number, options: ClaimOptions = {}): OutboxEntry | null {
+  return guard(db, () => {
+    const s = statementsFor(db);
+    return db.transaction(() => {
+      for (const row of s.heads.all() as OutboxRow[]) {
+        if (row.status !== 'pending' || row.next_attempt_at > now) continue;
+        if (options.skipChannels?.has(row.channel)) continue;
+        s.claim.run({ id: row.id, now });
+        return entryFromRow({ ...row, status: 'sending', updated_at: now });
+      }
+      return null;
+    }).immediate();
+  });
+}
+
+/** Open heads (one per ordering key), oldest first: what the dispatcher may send next. */
+export function listOutboxHeads(db: Database): OutboxEntry[] {
+  return guard(db, () => (statementsFor(db).heads.all() as OutboxRow[]).map(entryFromRow));
+}
+
+export function getOutboxEntry(db: Database, id: number): OutboxEntry | null {
+  return guard(db, () => {
+    const row = statementsFor(db).byId.get(id) as OutboxRow | undefined;
+    return row ? entryFromRow(row) : null;
+  });
+}
+
+/** Slack accepted the op; `resultTs` is the message's ts. */
+export function markOutboxSent(db: Database, id: number, resultTs: string | null, now: number): void {
+  guard(db, () => statementsFor(db).sent.run({ id, result_ts: resultTs, now }));
+}
+
+export interface FailureUpdate {
+  error: string;
+  /** When to try again; null: never (a permanent failure). */
+  nextAttemptAt: number | null;
+  /** Whether this failure counts towards maxAttempts (a rate limit does not). Default true. */
+  countAttempt?: boolean;
+  /** From now on send the fallback text alone. */
+  plainText?: boolean;
+}
+
+/** The op failed: back to `pending` until `nextAttemptAt`, or `failed` for good. */
+export function markOutboxFailed(db: Database, id: number, failure: FailureUpdate, now: number): void {
+  guard(db, () => {
+    const s = statementsFor(db);
+    if (failure.nextAttemptAt === null) {
+      s.failed.run({ id, error: failure.error, now });
+      return;
+    }
+    s.retry.run({
+      id,
+      error: failure.error,
+      next: failure.nextAttemptAt,
+      count: failure.countAttempt === false ? 0 : 1,
+      plain_text: failure.plainText ? 1 : null,
+      now,
+    });
+  });
+}
+
+/** Ops not yet sent or given up on (pending or being sent). */
+export function countPendingOutbox(db: Database): number {
+  return guard(db, () => (statementsFor(db).countPending.get() as { n: number }).n);
+}
+
+/**
+ * Puts ops left `sending` by a process that stopped mid-call back to `pending`: whether Slack got
+ * them is unknown, and a message twice is better than a lost one. Call once at startup, before
+ * any dispatcher runs. Returns how many.
+ */
+export function releaseClaimedOutbox(db: Database, now: number): number {
+  return guard(db, () => statementsFor(db).release.run({ now }).changes);
+}
+
+/** Whether the post that creates `messageKey` is still open (pending or being sent). */
+export function hasOpenPost(db: Database, messageKey: string): boolean {
+  return guard(db, () => statementsFor(db).openPostFor.get(messageKey) !== undefined);
+}
+
+/** Deletes sent, failed and superseded ops last touched before `beforeMs`; returns how many. */
+export function pruneOutbox(db: Database, beforeMs: number): number {
+  return guard(db, () => statementsFor(db).prune.run(beforeMs).changes);
+}
+
+// --- alert_messages ---
+
+export function getAlertMessage(db: Database, messageKey: string): AlertMessage | null {
+  return guard(db, () => {
+    const row = statementsFor(db).getMessage.get(messageKey) as AlertMessageRow | undefined;
+    return row ? messageFromRow(row) : null;
+  });
+}
+
+/** The newest alert message of a fingerprint (its latest episode), or null. */
+export function latestAlertMessage(db: Database, fingerprint: string): AlertMessage | null {
+  return guard(db, () => {
+    const row = statementsFor(db).latestMessage.get(fingerprint) as AlertMessageRow | undefined;
+    return row ? messageFromRow(row) : null;
+  });
+}
+
+export interface NewAlertMessage {
+  messageKey: string;
+  fingerprint: string;
+  startedAt: number;
+  channel: string;
+}
+
+/** Records that the parent of `messageKey` is on its way to `channel` (ts unknown until posted). */
+export function insertAlertMessage(db: Database, message: NewAlertMessage, now: number): void {
+  guard(db, () =>
+    statementsFor(db).insertMessage.run({
+      message_key: message.messageKey,
+      fingerprint: message.fingerprint,
+      started_at: message.startedAt,
+      channel: message.channel,
+      now,
+    }),
+  );
+}
+
+/** The parent was posted: where (channel id) and its ts, for chat.update and thread replies. */
+export function setAlertMessagePosted(db: Database, messageKey: string, channelId: string, ts: string, now: number): void {
+  guard(db, () => statementsFor(db).setMessageTs.run({ message_key: messageKey, channel_id: channelId, ts, now }));
+}
+
+/** Runs `fn` in one immediate transaction (several enqueues that belong together). */
+export function inOutboxTransaction<T>(db: Database, fn: () => T): T {
+  return guard(db, () => db.transaction(fn).immediate());
+}
+
+// --- rows ---
+
+function guard<T>(db: Database, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw toStoreError(err, db.name) ?? err;
+  }
+}
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function entryFromRow(row: OutboxRow): OutboxEntry {
+  return {
+    id: row.id,
+    orderingKey: row.ordering_key,
+    messageKey: row.message_key,
+    op: row.op as OutboxOp,
+    channel: row.channel,
+    payload: parsePayload(row.payload),
+    status: row.status as OutboxStatus,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    plainText: row.plain_text === 1,
+    lastError: row.last_error,
+    resultTs: row.result_ts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function messageFromRow(row: AlertMessageRow): AlertMessage {
+  return {
+    messageKey: row.message_key,
+    fingerprint: row.fingerprint,
+    startedAt: row.started_at,
+    channel: row.channel,
+    channelId: row.channel_id,
+    parentTs: row.parent_ts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function statementsFor(db: Database): Statements {
+  const cached = statementsByDb.get(db);
+  if (cached) return cached;
+  const statements: Statements = {
+    insert: db.prepare(`
+      INSERT INTO outbox (ordering_key, message_key, op, channel, payload, status, attempts, next_attempt_at, created_at, updated_at)
+      VALUES (@ordering_key, @message_key, @op, @channel, @payload, 'pending', 0, @now, @now, @now)`),
+    supersede: db.prepare(`
+      UPDATE outbox SET status = 'superseded', updated_at = @now
+      WHERE message_key = @message_key AND op = 'update' AND status = 'pending'`),
+    // The head of a key: its open op with no older open op of the same key.
+    heads: db.prepare(`
+      SELECT * FROM outbox o
+      WHERE o.${OPEN}
+        AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.${OPEN} AND p.id < o.id)
+      ORDER BY o.id`),
+    byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
+    claim: db.prepare(`UPDATE outbox SET status = 'sending', updated_at = @now WHERE id = @id AND status = 'pending'`),
+    sent: db.prepare(`UPDATE outbox SET status = 'sent', result_ts = @result_ts, last_error = NULL, updated_at = @now WHERE id = @id`),
+    retry: db.prepare(`
+      UPDATE outbox SET status = 'pending', attempts = attempts + @count, next_attempt_at = @next, last_error = @error,
+        plain_text = coalesce(@plain_text, plain_text), updated_at = @now
+      WHERE id = @id`),
+    failed: db.prepare(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = @error, updated_at = @now WHERE id = @id`),
+    countPending: db.prepare(`SELECT count(*) AS n FROM outbox WHERE ${OPEN}`),
+    release: db.prepare(`UPDATE outbox SET status = 'pending', updated_at = @now WHERE status = 'sending'`),
+    openPostFor: db.prepare(`SELECT 1 FROM outbox WHERE message_key = ? AND op = 'post' AND ${OPEN} LIMIT 1`),
+    prune: db.prepare(`DELETE FROM outbox WHERE status NOT IN ('pending', 'sending') AND updated_at < ?`),
+    getMessage: db.prepare('SELECT * FROM alert_messages WHERE message_key = ?'),
+    latestMessage: db.prepare('SELECT * FROM alert_messages WHERE fingerprint = ? ORDER BY started_at DESC LIMIT 1'),
+    insertMessage: db.prepare(`
+      INSERT INTO alert_messages (message_key, fingerprint, started_at, channel, channel_id, parent_ts, created_at, updated_at)
+      VALUES (@message_key, @fingerprint, @started_at, @channel, NULL, NULL, @now, @now)`),
+    setMessageTs: db.prepare(`
+      UPDATE alert_messages SET channel_id = @channel_id, parent_ts = @ts, updated_at = @now WHERE message_key = @message_key`),
+  };
+  statementsByDb.set(db, statements);
+  return statements;
+}

@@ -1,0 +1,248 @@
+// The dispatcher against a scripted in-memory sink: ordering per alert, per-channel spacing,
+// backoff, Retry-After, permanent errors, plain-text resend, restarts, start/stop. Time is a fake
+// clock that sleep() advances; no test waits on wall time. (The same paths through the real Web
+// API client and nock are in alert-notifier.test.ts.)
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcherOptions } from '../../../../src/slack/delivery/outbox-dispatcher.js';
+import { type MessageSink, MessageSinkError, type PostResult } from '../../../../src/slack/delivery/message-sink.js';
+import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
+import { countPendingOutbox, getAlertMessage, getOutboxEntry, insertAlertMessage } from '../../../../src/store/outbox.js';
+import { captureLog, type FakeClock, fakeClock, type TempDb, tempDb } from './helpers.js';
+
+interface SentCall {
+  at: number;
+  kind: 'post' | 'update';
+  channel: string;
+  text: string;
+  blocks: number;
+  threadTs?: string;
+  ts?: string;
+}
+
+/** A sink that records calls (with the fake time) and answers from a script, then "ok". */
+function scriptedSink(clock: FakeClock, script: (MessageSinkError | null)[] = []): MessageSink & { calls: SentCall[] } {
+  const calls: SentCall[] = [];
+  let n = 0;
+  const answer = <T>(value: T): Promise<T> => {
+    const next = script.shift();
+    return next ? Promise.reject(next) : Promise.resolve(value);
+  };
+  return {
+    calls,
+    post(channel: string, message: SlackMessage, threadTs?: string): Promise<PostResult> {
+      calls.push({ at: clock.now, kind: 'post', channel, text: message.text, blocks: message.blocks.length, ...(threadTs ? { threadTs } : {}) });
+      n += 1;
+      return answer({ ts: `100.${n}`, channel: channel.replace('#', 'C_') });
+    },
+    update(channel: string, ts: string, message: SlackMessage): Promise<{ ts: string }> {
+      calls.push({ at: clock.now, kind: 'update', channel, text: message.text, blocks: message.blocks.length, ts });
+      return answer({ ts });
+    },
+  };
+}
+
+const message = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+
+let t: TempDb;
+let clock: FakeClock;
+beforeEach(() => {
+  t = tempDb();
+  clock = fakeClock();
+});
+afterEach(() => t.cleanup());
+
+function dispatcher(sink: MessageSink, overrides: Partial<OutboxDispatcherOptions> = {}) {
+  const log = captureLog();
+  const d = createOutboxDispatcher({ db: t.db, sink, clock: clock.clock, logger: log.logger, sleep: clock.sleep, random: () => 0, ...overrides });
+  return { d, log };
+}
+
+/** An alert: its parent post and details reply (as the notifier enqueues them). */
+function alert(key: string, channel = '#ops'): void {
+  insertAlertMessage(t.db, { messageKey: `${key}:0`, fingerprint: key, startedAt: 0, channel }, clock.now);
+  enqueueSlackOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op: 'post', channel, message: message(`${key} parent`) }, clock.now);
+  enqueueSlackOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op: 'reply', channel, message: message(`${key} details`) }, clock.now);
+}
+
+function update(key: string, text: string, op: 'update' | 'reply' = 'update', channel = '#ops'): void {
+  enqueueSlackOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op, channel, message: message(text) }, clock.now);
+}
+
+describe('outbox dispatcher', () => {
+  it('posts the parent, stores its ts and channel id, then replies in its thread and updates it', async () => {
+    const sink = scriptedSink(clock);
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0 });
+    alert('a');
+    update('a', 'a updated');
+    expect(await d.drain()).toEqual({ sent: 3, failed: 0, retrying: 0 });
+    expect(sink.calls.map(({ kind, channel, text, threadTs, ts }) => ({ kind, channel, text, threadTs, ts }))).toEqual([
+      { kind: 'post', channel: '#ops', text: 'a parent', threadTs: undefined, ts: undefined },
+      { kind: 'post', channel: 'C_ops', text: 'a details', threadTs: '100.1', ts: undefined },
+      { kind: 'update', channel: 'C_ops', text: 'a updated', threadTs: undefined, ts: '100.1' },
+    ]);
+    expect(getAlertMessage(t.db, 'a:0')).toMatchObject({ channelId: 'C_ops', parentTs: '100.1' });
+    expect(countPendingOutbox(t.db)).toBe(0);
+  });
+
+  it('spaces messages to one channel at least minIntervalPerChannelMs apart, other channels in between', async () => {
+    const sink = scriptedSink(clock);
+    const { d } = dispatcher(sink);
+    for (const key of ['a', 'b', 'c']) enqueueSlackOp(t.db, { orderingKey: key, messageKey: null, op: 'post', channel: '#ops', message: message(key) }, clock.now);
+    enqueueSlackOp(t.db, { orderingKey: 'd', messageKey: null, op: 'post', channel: '#other', message: message('d') }, clock.now);
+    await d.drain();
+    const ops = sink.calls.filter((c) => c.channel === '#ops').map((c) => c.at);
+    expect(ops).toHaveLength(3);
+    for (let i = 1; i < ops.length; i++) expect(ops[i]! - ops[i - 1]!).toBeGreaterThanOrEqual(1100);
+    // #other did not wait for #ops.
+    expect(sink.calls.find((c) => c.channel === '#other')?.at).toBe(ops[0]);
+    expect(sink.calls.map((c) => c.text)).toEqual(['a', 'd', 'b', 'c']);
+  });
+
+  it('honours Retry-After exactly, holds the channel meanwhile, and keeps the alert in order', async () => {
+    const sink = scriptedSink(clock, [new MessageSinkError('rate_limited', 'rate limited', { retryAfterMs: 7000 })]);
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0 });
+    alert('a');
+    enqueueSlackOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', message: message('b') }, clock.now);
+    const start = clock.now;
+    expect(await d.drain()).toEqual({ sent: 0, failed: 0, retrying: 1 });
+    // Same channel: b waits too; the reply of a waits for its parent.
+    expect(sink.calls.map((c) => c.text)).toEqual(['a parent']);
+    expect(getOutboxEntry(t.db, 1)).toMatchObject({ nextAttemptAt: start + 7000, attempts: 0, lastError: 'rate_limited: rate limited' });
+    clock.advance(6999);
+    await d.drain();
+    expect(sink.calls).toHaveLength(1);
+    clock.advance(1);
+    await d.drain();
+    expect(sink.calls.map((c) => c.text)).toEqual(['a parent', 'a parent', 'a details', 'b']);
+  });
+
+  it('backs off exponentially with jitter on 5xx and network errors, and gives up after maxAttempts', async () => {
+    const errors = Array.from({ length: 4 }, (_, i) => new MessageSinkError(i % 2 === 0 ? 'server_error' : 'network', `down ${i}`, { slackError: 'http_503' }));
+    const sink = scriptedSink(clock, errors);
+    const { d, log } = dispatcher(sink, { maxAttempts: 4, random: () => 0.5, retryBaseMs: 1000, minIntervalPerChannelMs: 0 });
+    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, clock.now);
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = clock.now;
+      await d.drain();
+      const entry = getOutboxEntry(t.db, 1)!;
+      delays.push(entry.nextAttemptAt - before);
+      clock.now = entry.nextAttemptAt;
+    }
+    // base * 2^(n-1), half fixed and half jitter: random 0.5 -> 3/4 of it.
+    expect(delays).toEqual([750, 1500, 3000]);
+    expect(await d.drain()).toEqual({ sent: 0, failed: 1, retrying: 0 });
+    expect(getOutboxEntry(t.db, 1)).toMatchObject({ status: 'failed', attempts: 4 });
+    expect(log.at('error')).toHaveLength(1);
+    expect(log.at('warn')).toHaveLength(3);
+  });
+
+  it('fails a permanent error at once, logs it once per channel and error, and drops the ops that needed its parent', async () => {
+    const notInChannel = () => new MessageSinkError('permanent', 'chat.postMessage: channel_not_found', { slackError: 'channel_not_found' });
+    const sink = scriptedSink(clock, [notInChannel(), notInChannel()]);
+    const { d, log } = dispatcher(sink, { minIntervalPerChannelMs: 0 });
+    alert('a', '#gone');
+    update('a', 'a updated', 'update', '#gone');
+    alert('b', '#gone');
+    expect(await d.drain()).toEqual({ sent: 0, failed: 5, retrying: 0 });
+    expect(sink.calls.map((c) => c.text)).toEqual(['a parent', 'b parent']);
+    expect(getOutboxEntry(t.db, 1)).toMatchObject({ status: 'failed', lastError: 'permanent: channel_not_found' });
+    expect(getOutboxEntry(t.db, 2)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/^parent_not_posted/) as unknown });
+    expect(log.at('error').map((e) => [e.msg, e.channel, e.slackError])).toEqual([
+      ['Slack refused an outbox op for good; it will not be retried', '#gone', 'channel_not_found'],
+    ]);
+    // Nothing is retried later.
+    clock.advance(24 * 3600_000);
+    expect(await d.drain()).toEqual({ sent: 0, failed: 0, retrying: 0 });
+    expect(countPendingOutbox(t.db)).toBe(0);
+  });
+
+  it('resends as plain text once when Slack refuses the blocks, and gives up if it refuses that too', async () => {
+    const refuse = () => new MessageSinkError('invalid_blocks', 'chat.postMessage: invalid_blocks', { slackError: 'invalid_blocks' });
+    const sink = scriptedSink(clock, [refuse(), null, refuse(), refuse()]);
+    const { d, log } = dispatcher(sink, { minIntervalPerChannelMs: 0 });
+    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, clock.now);
+    expect(await d.drain()).toEqual({ sent: 1, failed: 0, retrying: 1 });
+    expect(sink.calls.map((c) => [c.text, c.blocks])).toEqual([
+      ['a', 1],
+      ['a', 0],
+    ]);
+    enqueueSlackOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', message: message('b') }, clock.now);
+    expect(await d.drain()).toEqual({ sent: 0, failed: 1, retrying: 1 });
+    expect(sink.calls.slice(2).map((c) => [c.text, c.blocks])).toEqual([
+      ['b', 1],
+      ['b', 0],
+    ]);
+    expect(getOutboxEntry(t.db, 2)).toMatchObject({ status: 'failed', plainText: true, lastError: 'invalid_blocks: invalid_blocks' });
+    expect(log.at('warn').map((e) => e.msg)).toEqual([
+      'Slack refused the blocks of a message; resending it as plain text',
+      'Slack refused the blocks of a message; resending it as plain text',
+    ]);
+  });
+
+  it('carries on after a restart: waits out the stored retry time and resends what was mid-send', async () => {
+    const sink = scriptedSink(clock, [new MessageSinkError('server_error', 'down', { slackError: 'http_500' })]);
+    const first = dispatcher(sink, { minIntervalPerChannelMs: 0 });
+    alert('a');
+    await first.d.drain();
+    const retryAt = getOutboxEntry(t.db, 1)!.nextAttemptAt;
+    expect(retryAt).toBeGreaterThan(clock.now);
+
+    const db = t.reopen();
+    const second = createOutboxDispatcher({ db, sink, clock: clock.clock, logger: captureLog().logger, sleep: clock.sleep, minIntervalPerChannelMs: 0 });
+    expect(await second.drain()).toEqual({ sent: 0, failed: 0, retrying: 0 });
+    clock.now = retryAt;
+    expect(await second.drain()).toEqual({ sent: 2, failed: 0, retrying: 0 });
+    expect(sink.calls.map((c) => c.text)).toEqual(['a parent', 'a parent', 'a details']);
+
+    // A process that died mid-send left the op `sending`: the next one sends it again.
+    update('a', 'a updated');
+    db.prepare(`UPDATE outbox SET status = 'sending' WHERE op = 'update'`).run();
+    const log = captureLog();
+    const third = createOutboxDispatcher({ db, sink, clock: clock.clock, logger: log.logger, sleep: clock.sleep, minIntervalPerChannelMs: 0 });
+    expect(log.at('warn').map((e) => [e.msg, e.released])).toEqual([['Outbox ops interrupted by a restart will be sent again', 1]]);
+    expect(await third.drain()).toEqual({ sent: 1, failed: 0, retrying: 0 });
+  });
+
+  it('start() delivers in the background and stop() lets the message in flight finish', async () => {
+    let release: (() => void) | null = null;
+    const posted: string[] = [];
+    const sink: MessageSink = {
+      post: (_channel, m) =>
+        new Promise((resolve) => {
+          posted.push(m.text);
+          release = () => resolve({ ts: '1.1', channel: 'C1' });
+        }),
+      update: () => Promise.resolve({ ts: '1.1' }),
+    };
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0, pollIntervalMs: 5, clock: Date.now, sleep: undefined });
+    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, Date.now());
+    enqueueSlackOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', message: message('b') }, Date.now());
+    d.start();
+    await expect.poll(() => posted).toEqual(['a']);
+    let stopped = false;
+    const stopping = d.stop().then(() => {
+      stopped = true;
+    });
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    expect(release).not.toBeNull();
+    (release as unknown as () => void)();
+    await stopping;
+    // 'a' finished and was recorded; 'b' was not started.
+    expect(getOutboxEntry(t.db, 1)?.status).toBe('sent');
+    expect(getOutboxEntry(t.db, 2)?.status).toBe('pending');
+    expect(posted).toEqual(['a']);
+  });
+
+  it('wake() makes the running loop pick up new ops before its next poll', async () => {
+    const sink = scriptedSink(clock);
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0, pollIntervalMs: 60_000 });
+    d.start();
+    await expect.poll(() => countPendingOutbox(t.db)).toBe(0);
+    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, clock.now);
+    d.wake();
+    await expect.poll(() => sink.calls.length).toBe(1);
+    await d.stop();
+  });
+});
