@@ -1,0 +1,86 @@
+// The Bolt app: only wiring. Socket Mode when an app-level token is configured (no public
+// endpoint needed), else HTTP on config.slack.port at /slack/events with request signing.
+// Listeners live in listeners/, the work they do in commands/ and render/.
+import { App, type Receiver } from '@slack/bolt';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { createBoltLogger } from './bolt-logger.js';
+import type { BotServices } from './bot-services.js';
+import { registerListeners } from './listeners/index.js';
+
+/** Where Slack sends slash commands and interactions in HTTP mode (also the manifest's URLs). */
+export const HTTP_EVENTS_PATH = '/slack/events';
+
+export class SlackSetupError extends Error {
+  readonly code = 'slack_setup';
+  override readonly name = 'SlackSetupError';
+}
+
+/** The bot user behind the token, as auth.test reports it. */
+export interface BotIdentity {
+  botId: string;
+  botUserId: string;
+}
+
+export interface SlackAppDeps {
+  config: Config;
+  logger: Logger;
+  services: BotServices;
+  /**
+   * The bot's ids from checkSlackSetup's auth.test. Without them Bolt calls auth.test itself,
+   * lazily on the first event.
+   */
+  identity?: BotIdentity;
+  /** Tests: a receiver that feeds events through app.processEvent (no socket, no port). */
+  receiver?: Receiver;
+}
+
+export type SlackMode = 'socket' | 'http';
+
+/** Which transport a configuration selects; throws SlackSetupError when it selects none. */
+export function slackMode(slack: Config['slack']): SlackMode {
+  if (!slack.botToken) {
+    throw new SlackSetupError('SLACK_BOT_TOKEN is not set: memwarden runs in console mode without it, so no Slack app is created');
+  }
+  if (slack.appToken) return 'socket';
+  if (slack.signingSecret) return 'http';
+  throw new SlackSetupError(
+    'SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is: set one of them (see "Set up in Slack" in the README)',
+  );
+}
+
+export function createSlackApp(deps: SlackAppDeps): App {
+  const { config, logger, services } = deps;
+  const { slack } = config;
+  const mode = deps.receiver ? null : slackMode(slack);
+  const boltLogger = createBoltLogger(logger);
+  const common = {
+    token: slack.botToken,
+    logger: boltLogger,
+    // Equal to the logger's own level, so Bolt leaves it alone (it calls setLevel otherwise).
+    logLevel: boltLogger.getLevel(),
+    clientOptions: slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {},
+    ...(deps.identity
+      ? { botId: deps.identity.botId, botUserId: deps.identity.botUserId }
+      : // Bolt would otherwise call auth.test in its constructor, an unawaited promise.
+        { tokenVerificationEnabled: false }),
+  };
+
+  let app: App;
+  if (deps.receiver) {
+    app = new App({ ...common, receiver: deps.receiver });
+  } else if (mode === 'socket') {
+    app = new App({ ...common, socketMode: true, appToken: slack.appToken });
+  } else {
+    app = new App({ ...common, signingSecret: slack.signingSecret, port: slack.port, endpoints: HTTP_EVENTS_PATH });
+  }
+
+  app.error(async (error) => {
+    logger.error({ err: error, code: error.code, component: 'bolt' }, 'Slack event failed');
+    // Rethrown so the receiver answers as Bolt intends (401 for authorization, 500 otherwise).
+    throw error;
+  });
+  registerListeners(app, { services, logger: logger.child({ component: 'slack' }) });
+  if (mode !== null) logger.debug({ mode, port: mode === 'http' ? slack.port : undefined }, 'Slack app created');
+  return app;
+}
