@@ -1,20 +1,26 @@
-// `memwarden run`: open the store, poll, record history, and shut down cleanly on SIGTERM or
-// SIGINT. Later stages (alerts, Slack, remediation, digest) hang off the snapshot stream here.
+// `memwarden run`: open the store, poll, record history, evaluate alerts, deliver them to Slack
+// (or print them in console mode) and shut down cleanly on SIGTERM or SIGINT.
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
-import type { CliIo } from './cli/cli-io.js';
-import { EXIT } from './cli/cli-io.js';
 import { createAlertEngine } from './alerts/alert-engine.js';
-import type { AlertTransition } from './alerts/types.js';
-import { renderTransitionLine } from './cli/render-transition.js';
+import type { AlertTarget, AlertTransition } from './alerts/types.js';
+import { type CliIo, EXIT } from './cli/cli-io.js';
 import { collectSnapshot } from './collect/collect-snapshot.js';
 import { watchOomEvents } from './collect/docker-events.js';
 import { startPoller } from './collect/poller.js';
 import type { Snapshot } from './collect/types.js';
 import { resolveRules } from './config/alerts-schema.js';
 import type { Config } from './config/schema.js';
+import { diagnose } from './diagnose/diagnose.js';
+import { loadDiagnosisHistory } from './diagnose/load-history.js';
+import { diagnoseOptions } from './diagnose/options.js';
+import type { Finding } from './diagnose/types.js';
 import { formatBytes } from './format/units.js';
 import type { Logger } from './log/logger.js';
+import { createAlertNotifier } from './slack/alert-notifier.js';
+import type { BotServices } from './slack/bot-services.js';
+import { createOutboxDispatcher } from './slack/delivery/outbox-dispatcher.js';
+import { startSlack } from './slack/start-slack.js';
 import { storeHistoryReader } from './store/alert-state.js';
 import { closeDatabase, openDatabase } from './store/database.js';
 import { enforceRetention } from './store/retention.js';
@@ -33,84 +39,110 @@ export interface BotDeps {
 
 /** How often history retention runs; cheap, but no need to do it every poll. */
 const RETENTION_EVERY_MS = 5 * 60_000;
+/** The channel console mode "posts" to when none is configured. */
+const CONSOLE_CHANNEL = 'console';
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'memwarden.db');
 }
 
 export async function runBot(deps: BotDeps): Promise<number> {
-  const { config, logger } = deps;
+  const { logger } = deps;
+  const consoleMode = !deps.config.slack.botToken;
+  // Console mode prints every alert, so it needs a channel even when none is configured.
+  const config: Config =
+    consoleMode && !deps.config.slack.channels.default
+      ? { ...deps.config, slack: { ...deps.config.slack, channels: { ...deps.config.slack.channels, default: CONSOLE_CHANNEL } } }
+      : deps.config;
   const dbFile = databasePath(config);
   const db = openDatabase(dbFile);
-  const consoleMode = !config.slack.botToken;
   logger.info(
     { version: deps.version, configFile: deps.configFile, dbFile, intervalMs: config.poll.interval, mode: consoleMode ? 'console' : 'slack' },
     'memwarden starting',
   );
-  if (consoleMode) {
-    deps.io.out('memwarden: console mode (no SLACK_BOT_TOKEN): what would be posted to Slack is printed here.');
-  }
+  if (consoleMode) deps.io.out('memwarden: console mode (no SLACK_BOT_TOKEN): what would be posted to Slack is printed here.');
 
+  const takeSnapshot = () =>
+    collectSnapshot({
+      docker: deps.docker,
+      procRoot: config.paths.proc,
+      cgroupRoot: config.paths.cgroup,
+      withProcesses: config.poll.processes,
+      timeoutMs: config.poll.sourceTimeout,
+    });
   const engine = createAlertEngine({ db, rules: resolveRules(config.alerts), clock: Date.now });
   const history = storeHistoryReader(db);
-  const oomWatcher = watchOomEvents({ docker: deps.docker, logger: logger.child({ source: 'docker-events' }) });
-  const notify = (transitions: AlertTransition[]) => {
-    if (consoleMode) for (const transition of transitions) deps.io.out(renderTransitionLine(transition));
+  const options = diagnoseOptions(config);
+  const findingsOf = (snapshot: Snapshot): Finding[] => diagnose(snapshot, loadDiagnosisHistory(db, snapshot), options);
+  let previous: Snapshot | null = null;
+
+  const services: BotServices = {
+    config,
+    clock: Date.now,
+    latestSnapshot: () => previous,
+    takeSnapshot,
+    history,
+    alerts: engine,
+    diagnose: findingsOf,
   };
+  const slack = await startSlack({ services, logger: logger.child({ component: 'slack' }), out: deps.io.out });
+  for (const problem of slack.problems) {
+    deps.io.err(`memwarden: Slack ${problem.severity}: ${problem.message}`);
+  }
+  if (slack.problems.some((p) => p.severity === 'fatal')) {
+    closeDatabase(db);
+    return EXIT.usage;
+  }
+
+  const dispatcher = createOutboxDispatcher({ db, sink: slack.sink, clock: Date.now, logger: logger.child({ component: 'outbox' }) });
+  let roundFindings: Finding[] = [];
+  const notifier = createAlertNotifier({
+    db,
+    config,
+    findingsFor: (target: AlertTarget) => roundFindings.filter((f) => f.target.name === target.name || f.target.name === target.containerName),
+    logger: logger.child({ component: 'alerts' }),
+    onEnqueued: () => dispatcher.wake(),
+  });
+  dispatcher.start();
+  const oomWatcher = watchOomEvents({ docker: deps.docker, logger: logger.child({ source: 'docker-events' }) });
 
   let lastRetention = 0;
-  let first = true;
-  let previous: Snapshot | null = null;
   const onSnapshot = (collected: Snapshot, log: Logger) => {
     const snapshot: Snapshot = { ...collected, oomEvents: oomWatcher.drain() };
     recordSnapshot(db, snapshot, config.poll.topGroups);
-    const transitions = engine.evaluate(snapshot, previous, history);
-    previous = snapshot;
-    for (const transition of transitions) {
-      log.info({ event: transition.event, rule: transition.ruleId, target: transition.target.name, severity: transition.severity, silenced: transition.silenced }, 'Alert transition');
-    }
-    notify(transitions);
     const now = Date.parse(snapshot.takenAt);
     if (now - lastRetention >= RETENTION_EVERY_MS) {
       enforceRetention(db, now, { rawMs: config.history.raw, rollupMs: config.history.rollups, rollupIntervalMs: config.history.rollupInterval });
       lastRetention = now;
     }
-    for (const error of snapshot.errors) log.warn({ source: error.source, error: error.message }, 'A memory source failed');
-    if (!snapshot.docker.reachable) log.warn({ reason: snapshot.docker.error }, 'Docker unreachable');
-    if (first) {
-      first = false;
+    const transitions: AlertTransition[] = engine.evaluate(snapshot, previous, history);
+    if (previous === null) {
       log.info(
-        {
-          usedBytes: snapshot.host.usedBytes,
-          availableBytes: snapshot.host.availableBytes,
-          containers: snapshot.containers.length,
-          groups: snapshot.processGroups.length,
-          durationMs: snapshot.durationMs,
-          botRss: formatBytes(snapshot.bot.rssBytes),
-        },
+        { usedBytes: snapshot.host.usedBytes, containers: snapshot.containers.length, groups: snapshot.processGroups.length, durationMs: snapshot.durationMs, botRss: formatBytes(snapshot.bot.rssBytes) },
         'First snapshot taken',
       );
     }
+    previous = snapshot;
+    for (const error of snapshot.errors) log.warn({ source: error.source, error: error.message }, 'A memory source failed');
+    if (!snapshot.docker.reachable) log.warn({ reason: snapshot.docker.error }, 'Docker unreachable');
+    if (transitions.length === 0) return;
+    for (const t of transitions) {
+      log.info({ event: t.event, rule: t.ruleId, target: t.target.name, severity: t.severity, silenced: t.silenced }, 'Alert transition');
+    }
+    // Diagnosis only when something changed: it reads the history, which polls need not pay for.
+    roundFindings = findingsOf(snapshot);
+    notifier.notify(transitions);
   };
 
-  const poller = startPoller({
-    intervalMs: config.poll.interval,
-    logger,
-    collect: () =>
-      collectSnapshot({
-        docker: deps.docker,
-        procRoot: config.paths.proc,
-        cgroupRoot: config.paths.cgroup,
-        withProcesses: config.poll.processes,
-        timeoutMs: config.poll.sourceTimeout,
-      }),
-    onSnapshot,
-  });
+  const poller = startPoller({ intervalMs: config.poll.interval, logger, collect: takeSnapshot, onSnapshot });
 
   const signal = await (deps.stopSignal ?? waitForSignal());
   logger.info({ signal }, 'Stopping');
   await poller.stop();
   oomWatcher.stop();
+  await slack.stop();
+  await dispatcher.stop();
+  // Whatever is still queued stays in the outbox and goes out after the next start.
   closeDatabase(db);
   logger.info('Stopped');
   return EXIT.ok;

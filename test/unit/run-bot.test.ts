@@ -1,0 +1,62 @@
+// memwarden run's start-up in Slack mode: a bad token or an unreachable channel stops it with a
+// clear message and exit code 2, before any polling starts. Slack is nock.
+import Dockerode from 'dockerode';
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { runBot } from '../../src/run-bot.js';
+import { API_URL, BOT_TOKEN, captureLogger, testConfig, useNock } from './slack/bolt-test-kit.js';
+import { makeTempDir } from './store/make-snapshot.js';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+}
+
+describe('runBot start-up checks', () => {
+  useNock();
+
+  it('refuses a revoked token with a clear message and exit 2', async () => {
+    nock(API_URL).post('/auth.test').reply(200, { ok: false, error: 'invalid_auth' });
+    const dir = makeTempDir();
+    const c = io();
+    const code = await runBot({
+      config: { ...testConfig(), dataDir: dir.dir },
+      configFile: null,
+      logger: captureLogger().logger,
+      docker: new Dockerode({ socketPath: '/nonexistent.sock' }),
+      io: c.io,
+      version: 'test',
+      stopSignal: new Promise(() => {}),
+    });
+    expect(code).toBe(2);
+    expect(c.err.join('\n')).toContain('SLACK_BOT_TOKEN is invalid or revoked (invalid_auth)');
+    expect(c.err.join('\n')).not.toContain(BOT_TOKEN);
+    dir.remove();
+  });
+});
+
+describe('runBot in console mode', () => {
+  it('prints an alert as the Slack message it would post, then stops cleanly on the signal', async () => {
+    const dir = makeTempDir();
+    const c = io();
+    let stop!: (signal: string) => void;
+    const stopSignal = new Promise<string>((resolve) => (stop = resolve));
+    const config = configSchema.parse({
+      dataDir: dir.dir,
+      poll: { interval: '1s', processes: false },
+      alerts: { rules: { 'host-memory-used': { warning: 1, critical: 100, for: '0s' } } },
+    });
+    const running = runBot({ config, configFile: null, logger: captureLogger().logger, docker: new Dockerode({ socketPath: '/nonexistent.sock' }), io: c.io, version: 'test', stopSignal });
+    const deadline = Date.now() + 20_000;
+    while (!c.out.some((line) => line.includes('FIRING')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    stop('SIGTERM');
+    expect(await running).toBe(0);
+    const printed = c.out.join('\n');
+    expect(printed).toContain('console mode (no SLACK_BOT_TOKEN)');
+    expect(printed).toMatch(/── console \(console-1\) ──\n🔴|── console \(console-1\) ──\n🟠/);
+    expect(printed).toContain('of RAM used, above 1.0%');
+    dir.remove();
+  });
+});
