@@ -13,9 +13,7 @@
 //   v1, systemd driver:   <root>/memory/system.slice/docker-<id>.scope/   (pids likewise)
 //   v2, systemd driver:   <root>/system.slice/docker-<id>.scope/
 //   v2, cgroupfs driver:  <root>/docker/<id>/
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
 import {
   type CgroupCounters,
   type MemoryLimit,
@@ -25,6 +23,7 @@ import {
   parseMemoryLimit,
   parseOomControl,
 } from './docker-memory.js';
+import { readProcText } from './proc-file.js';
 
 export interface CgroupMemory {
   version: 1 | 2;
@@ -52,14 +51,8 @@ export interface CgroupMemory {
 // Container ids are hex; anything else must never become part of a path.
 const CONTAINER_ID = /^[0-9a-f]+$/;
 
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    // ENOENT (container gone, file absent on this kernel), EACCES, EISDIR, ...: not readable.
-    return null;
-  }
-}
+// ENOENT (container gone, file absent on this kernel), EACCES, EISDIR, ...: not readable (null).
+const readText = readProcText;
 
 function readInteger(path: string): number | null {
   const text = readText(path);

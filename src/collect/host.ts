@@ -1,8 +1,8 @@
 // Host memory: totals from systeminformation (it reads /proc/meminfo), pressure and the OOM
 // kill counter straight from /proc, which systeminformation does not cover.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import si from 'systeminformation';
+import { readProcText } from './proc-file.js';
 import type { HostMemory, PressureFigures } from './types.js';
 
 export interface MeminfoFigures {
@@ -51,20 +51,10 @@ export function parseOomKills(vmstat: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 export async function collectHost(procRoot = '/proc'): Promise<HostMemory> {
-  const [mem, pressureText, vmstat] = await Promise.all([
-    si.mem(),
-    readOptional(join(procRoot, 'pressure', 'memory')),
-    readOptional(join(procRoot, 'vmstat')),
-  ]);
+  const mem = await si.mem();
+  const pressureText = readProcText(join(procRoot, 'pressure', 'memory'));
+  const vmstat = readProcText(join(procRoot, 'vmstat'));
   return toHostMemory(
     { ...mem, reclaimable: mem.reclaimable ?? 0 },
     pressureText === null ? null : parsePressure(pressureText),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readProcText } from '../../../src/collect/proc-file.js';
 import { collectProcesses } from '../../../src/collect/processes.js';
 import type { ProcessMemory } from '../../../src/collect/types.js';
 
@@ -14,10 +15,6 @@ const SHOP_ID = 'acc638021b354b7b98bcebda865c403d049c24d52b438129a60dbe15d13ecb1
 const UWSGI_ID = 'dc8c8bdea961637af2bc0a94be8422d34320de4f99c4d2f05a58c0c2ae31c383';
 const KIB = 1024;
 const MIB = 1024 * 1024;
-
-function errno(code: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: simulated`), { code });
-}
 
 let procRoot: string;
 let reads: string[];
@@ -35,20 +32,19 @@ beforeEach(async () => {
   // The vanishing pids really are deleted during a scan: put them back for each test.
   for (const pid of ['1500', '1501']) await cp(join(FIXTURE, pid), join(procRoot, pid), { recursive: true });
   reads = [];
-  const realReadFile = fs.promises.readFile.bind(fs.promises);
-  vi.spyOn(fs.promises, 'readFile').mockImplementation(async (...args: Parameters<typeof realReadFile>) => {
-    const path = String(args[0]);
-    const rel = path.slice(procRoot.length + 1).split(sep).join('/');
-    reads.push(rel);
-    // Root reads every file, so the kernel's refusals are injected; the vanishings are real.
-    if (rel === '1200/smaps_rollup') throw errno('EACCES');
-    if (rel === '1700/smaps_rollup') throw errno('ESRCH');
-    if (rel === '1501/status') await rm(join(procRoot, '1501'), { recursive: true });
-    const result = await realReadFile(...args);
-    if (rel === '1500/status') await rm(join(procRoot, '1500'), { recursive: true });
-    return result;
-  });
 });
+
+/** The real reader, with the kernel's refusals injected (root reads every file); the vanishings are real. */
+function readFile(path: string): string | null {
+  const rel = path.slice(procRoot.length + 1).split(sep).join('/');
+  reads.push(rel);
+  if (rel === '1200/smaps_rollup') return null; // EACCES
+  if (rel === '1700/smaps_rollup') return null; // ESRCH: exiting
+  if (rel === '1501/status') fs.rmSync(join(procRoot, '1501'), { recursive: true });
+  const result = readProcText(path);
+  if (rel === '1500/status') fs.rmSync(join(procRoot, '1500'), { recursive: true });
+  return result;
+}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -65,14 +61,14 @@ function byPid(processes: ProcessMemory[]): Map<number, ProcessMemory> {
 
 describe('collectProcesses on a fake /proc', () => {
   it('reads user processes and skips kernel threads, zombies, garbage and vanished pids', async () => {
-    const { processes } = await collectProcesses({ procRoot, withSmaps: true, containerNames: names });
+    const { processes } = await collectProcesses({ procRoot, readFile, withSmaps: true, containerNames: names });
     expect(processes.map((p) => p.pid)).toEqual([
       1, 900, 901, 902, 903, 904, 905, 906, 1000, 1001, 1002, 1100, 1101, 1200, 1300, 1700, 1800, 1900, 1901,
     ]);
   });
 
   it('takes RSS, PSS and USS from smaps_rollup', async () => {
-    const { processes } = await collectProcesses({ procRoot, withSmaps: true, containerNames: names });
+    const { processes } = await collectProcesses({ procRoot, readFile, withSmaps: true, containerNames: names });
     // 901/smaps_rollup: Rss 49032 kB, Pss 20000 kB, Private_Clean 3000 + Private_Dirty 12000 kB.
     expect(byPid(processes).get(901)).toEqual({
       pid: 901,
@@ -94,7 +90,7 @@ describe('collectProcesses on a fake /proc', () => {
   });
 
   it('falls back to RSS only where smaps_rollup is missing (ENOENT), refused (EACCES) or exiting (ESRCH)', async () => {
-    const processes = byPid((await collectProcesses({ procRoot, withSmaps: true, containerNames: names })).processes);
+    const processes = byPid((await collectProcesses({ procRoot, readFile, withSmaps: true, containerNames: names })).processes);
     for (const pid of [905, 1200, 1700]) {
       const p = processes.get(pid);
       expect(p, `pid ${pid}`).toMatchObject({ precision: 'rss-only', pssBytes: null, ussBytes: null });
@@ -105,7 +101,7 @@ describe('collectProcesses on a fake /proc', () => {
   });
 
   it('maps cgroup v1 and v2 paths to container ids, null on the host', async () => {
-    const processes = byPid((await collectProcesses({ procRoot, withSmaps: true, containerNames: names })).processes);
+    const processes = byPid((await collectProcesses({ procRoot, readFile, withSmaps: true, containerNames: names })).processes);
     expect(processes.get(904)?.containerId).toBe(CELERY_ID);
     expect(processes.get(1001)?.containerId).toBe(SHOP_ID);
     expect(processes.get(1101)?.containerId).toBe(UWSGI_ID);
@@ -116,7 +112,7 @@ describe('collectProcesses on a fake /proc', () => {
   });
 
   it('reads maps only for python and prefork processes', async () => {
-    const processes = byPid((await collectProcesses({ procRoot, withSmaps: true, containerNames: names })).processes);
+    const processes = byPid((await collectProcesses({ procRoot, readFile, withSmaps: true, containerNames: names })).processes);
     const mapsRead = reads.filter((r) => r.endsWith('/maps')).map((r) => Number(r.split('/')[0]));
     expect(mapsRead.sort((a, b) => a - b)).toEqual([
       901, 902, 903, 904, 905, 1000, 1001, 1002, 1100, 1101, 1200, 1800, 1900, 1901,
@@ -131,7 +127,7 @@ describe('collectProcesses on a fake /proc', () => {
   });
 
   it('groups prefork servers and names the containers', async () => {
-    const { groups } = await collectProcesses({ procRoot, withSmaps: true, containerNames: names, selfPid: 1300 });
+    const { groups } = await collectProcesses({ procRoot, readFile, withSmaps: true, containerNames: names, selfPid: 1300 });
     const celery = groups.find((g) => g.kind === 'celery' && g.masterPid === 901);
     expect(celery).toMatchObject({
       name: 'celery worker@mwtest (mwtest)',
@@ -167,7 +163,7 @@ describe('collectProcesses on a fake /proc', () => {
   });
 
   it('reads no smaps_rollup when withSmaps is false', async () => {
-    const { processes, groups } = await collectProcesses({ procRoot, withSmaps: false, containerNames: names });
+    const { processes, groups } = await collectProcesses({ procRoot, readFile, withSmaps: false, containerNames: names });
     expect(reads.some((r) => r.endsWith('smaps_rollup'))).toBe(false);
     expect(processes.every((p) => p.precision === 'rss-only' && p.pssBytes === null)).toBe(true);
     // 901/status VmRSS.
@@ -179,5 +175,21 @@ describe('collectProcesses on a fake /proc', () => {
     await expect(
       collectProcesses({ procRoot: join(procRoot, 'missing'), withSmaps: true, containerNames: names }),
     ).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('readProcText', () => {
+  it('reads a file bigger than its buffer whole, and answers null for what is gone or refused', () => {
+    const dir = fs.mkdtempSync(join(tmpdir(), 'mw-procfile-'));
+    const big = 'x'.repeat(300 * 1024) + 'END';
+    fs.writeFileSync(join(dir, 'maps'), big);
+    expect(readProcText(join(dir, 'maps'))).toBe(big);
+    expect(readProcText(join(dir, 'gone'))).toBeNull();
+    expect(readProcText(dir)).toBeNull(); // EISDIR
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('reads real /proc files whose size the kernel reports as 0', () => {
+    expect(readProcText('/proc/self/status')).toMatch(/^Name:/);
   });
 });
