@@ -7,6 +7,7 @@ import Dockerode from 'dockerode';
 import { auditCommand } from './cli/audit-command.js';
 import { checkConfig } from './cli/check-config.js';
 import { diagnoseCommand } from './cli/diagnose-command.js';
+import { digestCommand } from './cli/digest-command.js';
 import { type CliIo, EXIT, processIo } from './cli/cli-io.js';
 import { parseCli, UsageError, usage } from './cli/parse-cli.js';
 import { statusCommand, topCommand } from './cli/snapshot-command.js';
@@ -61,6 +62,8 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
         return await diagnoseCommand({ config, docker: new Dockerode(), io, color }, cli.values.json === true);
       case 'audit':
         return auditCommand({ config, io, color }, cli.values);
+      case 'digest':
+        return await digestCommand({ config, docker: new Dockerode(), io, color }, cli.values);
       case 'run': {
         const logger = createLogger(config.log);
         return await runBot({ config, configFile: loaded.file, logger, docker: new Dockerode(), io, version: readVersion() });
@@ -69,6 +72,11 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`memwarden: ${err.message}\n\n${usage()}`);
+      return EXIT.usage;
+    }
+    if (err instanceof ConfigError) {
+      // An invalid runbook in commands/ stops start like an invalid config file.
+      io.err(`memwarden: invalid configuration in ${err.message}`);
       return EXIT.usage;
     }
     const code = (err as { code?: unknown }).code;

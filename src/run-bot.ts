@@ -12,15 +12,22 @@ import type { Snapshot } from './collect/types.js';
 import { resolveRules } from './config/alerts-schema.js';
 import type { Config } from './config/schema.js';
 import { diagnose } from './diagnose/diagnose.js';
+import { createFileChartSink } from './digest/send-digest.js';
+import { digestNow, startDigest } from './digest/start-digest.js';
 import { loadDiagnosisHistory } from './diagnose/load-history.js';
 import { diagnoseOptions } from './diagnose/options.js';
 import type { Finding } from './diagnose/types.js';
 import { formatBytes } from './format/units.js';
+import { loadRunbooks } from './remediate/load-runbooks.js';
+import { createRemediation } from './remediate/remediation.js';
 import type { Logger } from './log/logger.js';
 import { createAlertNotifier } from './slack/alert-notifier.js';
+import { createSlackChartSink } from './slack/delivery/chart-upload.js';
 import type { BotServices } from './slack/bot-services.js';
-import { createOutboxDispatcher } from './slack/delivery/outbox-dispatcher.js';
+import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcher } from './slack/delivery/outbox-dispatcher.js';
+import { createOutboxWebClient } from './slack/delivery/web-api-sink.js';
 import { startSlack } from './slack/start-slack.js';
+import { createUsergroupLookup } from './slack/usergroup-lookup.js';
 import { storeHistoryReader } from './store/alert-state.js';
 import { closeDatabase, openDatabase } from './store/database.js';
 import { enforceRetention } from './store/retention.js';
@@ -54,6 +61,8 @@ export async function runBot(deps: BotDeps): Promise<number> {
     consoleMode && !deps.config.slack.channels.default
       ? { ...deps.config, slack: { ...deps.config.slack, channels: { ...deps.config.slack.channels, default: CONSOLE_CHANNEL } } }
       : deps.config;
+  // Runbooks first: an invalid one stops start (exit 2, like a bad config) before anything opens.
+  const { runbooks } = loadRunbooks(config.remediation.runbooksDir);
   const dbFile = databasePath(config);
   const db = openDatabase(dbFile);
   logger.info(
@@ -75,6 +84,30 @@ export async function runBot(deps: BotDeps): Promise<number> {
   const options = diagnoseOptions(config);
   const findingsOf = (snapshot: Snapshot): Finding[] => diagnose(snapshot, loadDiagnosisHistory(db, snapshot), options);
   let previous: Snapshot | null = null;
+  const digestSources = { findings: () => (previous ? findingsOf(previous) : null), hostname: () => previous?.hostname ?? null };
+
+  const { botToken, apiUrl } = config.slack;
+  // Assigned once Slack (or the console) is up; the closures below run only after that.
+  // eslint-disable-next-line prefer-const
+  let dispatcher: OutboxDispatcher | undefined;
+  const remediation = createRemediation({
+    db,
+    docker: deps.docker,
+    config,
+    runbooks,
+    clock: Date.now,
+    logger: logger.child({ component: 'remediation' }),
+    cgroupRoot: config.paths.cgroup,
+    procRoot: config.paths.proc,
+    groupsOf: botToken ? createUsergroupLookup({ token: botToken, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) }) : async () => [],
+    enqueue: (op) => {
+      enqueueSlackOp(db, op, Date.now());
+      dispatcher?.wake();
+    },
+    takeSnapshot,
+  });
+  // Before any click is handled: a request left executing by a crash is never run twice.
+  remediation.recover();
 
   const services: BotServices = {
     config,
@@ -84,6 +117,8 @@ export async function runBot(deps: BotDeps): Promise<number> {
     history,
     alerts: engine,
     diagnose: findingsOf,
+    digest: () => digestNow(db, config, digestSources, Date.now()),
+    remediation,
   };
   const slack = await startSlack({ services, logger: logger.child({ component: 'slack' }), out: deps.io.out });
   for (const problem of slack.problems) {
@@ -94,16 +129,28 @@ export async function runBot(deps: BotDeps): Promise<number> {
     return EXIT.usage;
   }
 
-  const dispatcher = createOutboxDispatcher({ db, sink: slack.sink, clock: Date.now, logger: logger.child({ component: 'outbox' }) });
+  dispatcher = createOutboxDispatcher({ db, sink: slack.sink, clock: Date.now, logger: logger.child({ component: 'outbox' }) });
   let roundFindings: Finding[] = [];
   const notifier = createAlertNotifier({
     db,
     config,
     findingsFor: (target: AlertTarget) => roundFindings.filter((f) => f.target.name === target.name || f.target.name === target.containerName),
     logger: logger.child({ component: 'alerts' }),
-    onEnqueued: () => dispatcher.wake(),
+    onEnqueued: () => dispatcher?.wake(),
+    recommendationIds: (vm) => remediation.recommendationIdsFor(vm),
   });
   dispatcher.start();
+  const digest = startDigest({
+    db,
+    config,
+    logger: logger.child({ component: 'digest' }),
+    clock: Date.now,
+    onEnqueued: () => dispatcher?.wake(),
+    chartSink: botToken
+      ? createSlackChartSink(createOutboxWebClient({ token: botToken, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) }))
+      : createFileChartSink(config.dataDir, deps.io.out),
+    ...digestSources,
+  });
   const oomWatcher = watchOomEvents({ docker: deps.docker, logger: logger.child({ source: 'docker-events' }) });
 
   let lastRetention = 0;
@@ -111,6 +158,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
     const snapshot: Snapshot = { ...collected, oomEvents: oomWatcher.drain() };
     recordSnapshot(db, snapshot, config.poll.topGroups);
     const now = Date.parse(snapshot.takenAt);
+    void remediation.tick(now);
     if (now - lastRetention >= RETENTION_EVERY_MS) {
       enforceRetention(db, now, { rawMs: config.history.raw, rollupMs: config.history.rollups, rollupIntervalMs: config.history.rollupInterval });
       lastRetention = now;
@@ -141,6 +189,9 @@ export async function runBot(deps: BotDeps): Promise<number> {
   await poller.stop();
   oomWatcher.stop();
   await slack.stop();
+  await digest?.stop();
+  // Lets a running remediation finish (bounded by its runbook's timeout), then flushes what it posted.
+  await remediation.stop();
   await dispatcher.stop();
   // Whatever is still queued stays in the outbox and goes out after the next start.
   closeDatabase(db);

@@ -23,6 +23,10 @@ export const COMMANDS = {
     summary: 'remediation audit log: who requested, approved and ran what',
     options: { json: { type: 'boolean' }, n: { type: 'string', short: 'n' } },
   },
+  digest: {
+    summary: 'the daily memory digest of the last 24 hours (--post: to Slack, --out FILE.png: its chart)',
+    options: { post: { type: 'boolean' }, out: { type: 'string' } },
+  },
 } satisfies Record<string, { summary: string; options: OptionSpec }>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -80,6 +84,8 @@ export function usage(): string {
     '      --json         machine-readable output (status, top, check-config, diagnose, audit)',
     '  -n N               how many groups (top; default 15) or audit entries (audit; default 50) to show',
     '      --by KEY       sort by pss, rss or uss (top; default pss)',
+    '      --post         post the digest and its chart to its Slack channel now (digest)',
+    '      --out FILE     write the digest chart as a PNG (digest)',
     '  -h, --help         show this help',
     '  -V, --version      print the version',
     '',

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { alertsSchema } from './alerts-schema.js';
 import { diagnosisSchema } from './diagnosis-schema.js';
+import { digestSchema } from './digest-schema.js';
+import { remediationSchema } from './remediation-schema.js';
 import { durationSchema } from './value-schemas.js';
 
 const slackId = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,40}$/i, 'expected a Slack id such as "C0123ABCD"');
@@ -69,6 +71,9 @@ export const configSchema = z.strictObject({
    */
   alerts: alertsSchema,
   diagnosis: diagnosisSchema,
+  remediation: remediationSchema,
+  /** The daily memory digest (src/digest/). */
+  digest: digestSchema,
 });
 
 /** The configuration as a file author writes it. */

@@ -80,6 +80,8 @@ export interface ApprovalServiceOptions<R extends PolicyRunbook> {
   logger: ServiceLogger;
   /** Every new request is a dry run, and no real one can be approved. */
   dryRunOnly?: boolean;
+  /** Whether remediation is on while no admin has switched it (config remediation.enabled; default true). */
+  defaultEnabled?: boolean;
   /** How long a request waits for its approvals (default 15 minutes). */
   requestTtlMs?: number;
   groupCacheTtlMs?: number;
@@ -93,6 +95,12 @@ export interface RemediationRequestInput {
   /** The alert fingerprint it came from, or 'command'. */
   origin: string;
   dryRun?: boolean;
+  /**
+   * The caller's own last word (e.g. the live plan refuses, or the typed parameters are invalid),
+   * asked only after the policy allowed the request and before it is stored; a refusal is
+   * audited like the policy's own.
+   */
+  check?: () => { code: RefusalCode; reason: string } | null;
 }
 
 export interface Refusal {
@@ -123,6 +131,17 @@ export interface ApprovalService {
   /** The admin switch; the caller checks that `by` is an admin. */
   setSwitch(on: boolean, by: string): RemediationSwitchState;
   switches(): RemediationSwitches;
+  /** Audits a refusal the caller decided (not an admin, a forged button...) exactly as the service's own. */
+  refuse(code: RefusalCode, reason: string, actor: string, request: RemediationRequest | null, extra?: RefusalExtra): Refusal;
+}
+
+/** What a refusal without a request is about, for its audit row. */
+export interface RefusalExtra {
+  runbookId?: string;
+  target?: RemediationTarget;
+  params?: Record<string, unknown>;
+  /** Appended to the reason in the audit only (e.g. the forged value). */
+  detail?: string;
 }
 
 /** How long after the runbook's own timeout the service stops waiting for the executor. */
@@ -133,7 +152,10 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
   const groups = createGroupCache(options.groupsOf, { clock, ttlMs: options.groupCacheTtlMs });
 
   function switches(): RemediationSwitches {
-    return { enabled: getRemediationSwitch(db).enabled, dryRunOnly: options.dryRunOnly === true };
+    const stored = getRemediationSwitch(db);
+    // Never switched by an admin: the configured default.
+    const enabled = stored.changedBy === null ? options.defaultEnabled !== false : stored.enabled;
+    return { enabled, dryRunOnly: options.dryRunOnly === true };
   }
 
   function runsOf(runbook: R, targetName: string, now: number): number[] {
@@ -145,7 +167,7 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
     reason: string,
     actor: string,
     request: RemediationRequest | null,
-    extra: { runbookId?: string; target?: RemediationTarget; params?: Record<string, unknown>; detail?: string } = {},
+    extra: RefusalExtra = {},
   ): Refusal {
     const now = clock();
     const entry = request
@@ -216,6 +238,7 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
     },
 
     switches,
+    refuse,
 
     setSwitch(on, by) {
       const state = setRemediationSwitch(db, on, by, clock());
@@ -240,6 +263,8 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
         now,
       });
       if (!verdict.ok) return refuse(verdict.code, verdict.reason, input.requestedBy, null, about);
+      const vetoed = input.check?.() ?? null;
+      if (vetoed !== null) return refuse(vetoed.code, vetoed.reason, input.requestedBy, null, about);
       const request = createRequest(
         db,
         {

@@ -64,7 +64,15 @@ export type RefusalCode =
   | 'cooldown'
   | 'rate-limit'
   | 'groups-unavailable'
-  | 'already-claimed';
+  | 'already-claimed'
+  // Decided by the caller (remediation.ts), audited the same way:
+  | 'invalid-params'
+  | 'target-not-found'
+  | 'plan-refused'
+  | 'not-admin'
+  | 'unknown-recommendation'
+  | 'wrong-message'
+  | 'shutting-down';
 
 export type PolicyResult = { ok: true } | { ok: false; code: RefusalCode; reason: string };
 

@@ -33,7 +33,8 @@ export const MAX_PARAM_VALUE_CHARS = 256;
 
 /** Runbooks are data a human reads in review: ids are short, lowercase, dash-separated. */
 export const RUNBOOK_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
-const PARAM_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+/** A parameter name, in a runbook and as typed in `/mem run name=value`. */
+export const PARAM_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 /** A container name (docker: [a-zA-Z0-9][a-zA-Z0-9_.-]+) with `*` and `?` wildcards. */
 const CONTAINER_GLOB = /^[A-Za-z0-9_.*?-]{1,128}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;

@@ -5,6 +5,8 @@ import type { HistoryReader } from '../alerts/types.js';
 import type { Snapshot } from '../collect/types.js';
 import type { Config } from '../config/schema.js';
 import type { Finding } from '../diagnose/types.js';
+import type { Digest } from '../digest/digest-data.js';
+import type { Remediation } from '../remediate/remediation.js';
 
 export interface BotServices {
   config: Config;
@@ -18,4 +20,8 @@ export interface BotServices {
   alerts: AlertEngine;
   /** Findings for a snapshot (history read from the store). */
   diagnose: (snapshot: Snapshot) => Finding[];
+  /** Approved remediations; absent when this memwarden has none configured (the commands say so). */
+  remediation?: Remediation;
+  /** Today's digest (digest/start-digest.ts digestNow); absent when this memwarden has no store for it. */
+  digest?: () => Digest;
 }

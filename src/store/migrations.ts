@@ -301,4 +301,67 @@ CREATE TABLE alert_messages (
 ) WITHOUT ROWID;
 CREATE INDEX alert_messages_by_fingerprint ON alert_messages (fingerprint, started_at);
 `,
+  // 5: the Slack side of remediation (src/store/remediation-flow.ts). An alert's fix buttons carry
+  // an opaque id of a recommendation row (what to run, where, with which parameters), never the
+  // data itself. Each request's approval message is remembered with what it showed, and a run's
+  // verification is a row that is due at a time, so a restart neither loses nor repeats it.
+  `
+CREATE TABLE remediation_recommendations (
+  -- 128 random bits, hex: the value of the button
+  id TEXT PRIMARY KEY,
+  -- the same recommendation on the same alert message keeps its id across message updates
+  dedupe_key TEXT NOT NULL UNIQUE,
+  fingerprint TEXT NOT NULL,
+  alert_message_key TEXT NOT NULL,
+  runbook_id TEXT NOT NULL,
+  -- NULL when the alert did not name the container's id
+  target_container_id TEXT,
+  target_name TEXT NOT NULL,
+  params TEXT NOT NULL,
+  title TEXT NOT NULL,
+  estimated_savings_bytes INTEGER,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX remediation_recommendations_by_created ON remediation_recommendations (created_at);
+
+CREATE TABLE remediation_followups (
+  request_id TEXT PRIMARY KEY REFERENCES remediation_requests (id),
+  -- where the approval message was posted (its ts is in alert_messages under 'remediation:<id>')
+  channel TEXT NOT NULL,
+  -- what the approval message shows besides the request's state (JSON)
+  view TEXT NOT NULL,
+  -- the alert message whose thread hears how it went, when the request came from an alert
+  alert_message_key TEXT,
+  alert_fingerprint TEXT,
+  verify_state TEXT NOT NULL DEFAULT 'none' CHECK (verify_state IN ('none', 'due', 'running', 'done')),
+  verify_at INTEGER,
+  -- measured just before the run, and the verification's result (JSON)
+  before TEXT,
+  verification TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK (verify_state = 'none' OR verify_at IS NOT NULL)
+) WITHOUT ROWID;
+CREATE INDEX remediation_followups_due ON remediation_followups (verify_at) WHERE verify_state IN ('due', 'running');
+`,
+  // 6: the daily digest (src/store/digest.ts). One row per digest day (YYYY-MM-DD in the digest's
+  // zone) and channel, written before the digest is queued, so a restart never sends a day twice;
+  // and when each channel's schedule first ran, so only a digest that fell due after that counts
+  // as missed (a first start is not a catch-up).
+  `
+CREATE TABLE digest_sent (
+  day TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  -- the fire time it was sent for, and why it was sent ('schedule' or 'catch-up')
+  scheduled_at INTEGER NOT NULL,
+  reason TEXT NOT NULL CHECK (reason IN ('schedule', 'catch-up')),
+  sent_at INTEGER NOT NULL,
+  PRIMARY KEY (day, channel)
+) WITHOUT ROWID;
+
+CREATE TABLE digest_schedules (
+  channel TEXT PRIMARY KEY,
+  first_started_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 ];

@@ -130,7 +130,7 @@ describe('Slack app over HTTP with request signing', () => {
     const response = await post(body, signedHeaders(body, Math.floor(Date.now() / 1000)));
     expect(response).toEqual({ status: 200, text: '' });
     const answer = await responded;
-    expect(answer).toMatchObject({ response_type: 'ephemeral', text: 'memwarden: /mem status, top, containers, diagnose, history, alerts, silence, unsilence, help' });
+    expect(answer).toMatchObject({ response_type: 'ephemeral', text: 'memwarden: /mem status, top, containers, diagnose, history, alerts, silence, unsilence, run, runbooks, audit, remediation, digest, help' });
     expect(services.calls).toEqual([]);
   });
 

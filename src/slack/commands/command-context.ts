@@ -7,6 +7,8 @@ export interface CommandContext {
   services: BotServices;
   /** The Slack user who ran the command (e.g. "U0123ABCD"). */
   userId: string;
+  /** The channel it was typed in (where `/mem run` posts the approval message). */
+  channelId?: string;
   logger: Logger;
 }
 

@@ -3,9 +3,11 @@ import { alertsCommand } from './alerts-command.js';
 import type { CommandContext, CommandReply } from './command-context.js';
 import { containersCommand } from './containers-command.js';
 import { diagnoseCommand } from './diagnose-command.js';
+import { digestCommand } from './digest-command.js';
 import { helpCommand } from './help-command.js';
 import { historyCommand } from './history-command.js';
 import type { MemCommand } from './parse-mem-command.js';
+import { remediationCommand } from './remediation-commands.js';
 import { silenceCommand } from './silence-command.js';
 import { statusCommand } from './status-command.js';
 import { topCommand } from './top-command.js';
@@ -31,5 +33,12 @@ export async function dispatchMemCommand(command: MemCommand, context: CommandCo
       return silenceCommand(command, context);
     case 'unsilence':
       return unsilenceCommand(command, context);
+    case 'run':
+    case 'runbooks':
+    case 'audit':
+    case 'remediation':
+      return remediationCommand(command, context);
+    case 'digest':
+      return digestCommand(context);
   }
 }

@@ -1,6 +1,9 @@
 // `/mem <subcommand> [args]` text -> one command, or a usage error saying what was wrong.
 // Pure and total: any text (10 000 characters, mentions, unicode, odd spacing) gives a result,
-// never an exception. Names are kept as typed; the handlers look them up.
+// never an exception. Names are kept as typed; the handlers look them up. `run` checks only the
+// shape of its words (a runbook id, a container name, name=value pairs, each name once); what a
+// value means is the runbook's to decide (validateParams), after the handler looked it up.
+import { MAX_PARAM_VALUE_CHARS, PARAM_NAME, RUNBOOK_ID } from '../../remediate/runbook-schema.js';
 
 export const HISTORY_WINDOWS = ['6h', '24h', '7d'] as const;
 export type HistoryWindow = (typeof HISTORY_WINDOWS)[number];
@@ -11,7 +14,22 @@ export const HISTORY_WINDOW_MS: Record<HistoryWindow, number> = {
   '7d': 7 * 86_400_000,
 };
 
-export const SUBCOMMANDS = ['status', 'top', 'containers', 'diagnose', 'history', 'alerts', 'silence', 'unsilence', 'help'] as const;
+export const SUBCOMMANDS = [
+  'status',
+  'top',
+  'containers',
+  'diagnose',
+  'history',
+  'alerts',
+  'silence',
+  'unsilence',
+  'run',
+  'runbooks',
+  'audit',
+  'remediation',
+  'digest',
+  'help',
+] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export const TOP_DEFAULT = 10;
@@ -19,6 +37,12 @@ export const TOP_MAX = 50;
 /** Longest silence /mem accepts: long enough for a holiday, short enough not to be forgotten. */
 export const SILENCE_MAX_MS = 30 * 86_400_000;
 const SILENCE_MIN_MS = 60_000;
+export const AUDIT_DEFAULT = 10;
+export const AUDIT_MAX_ENTRIES = 50;
+/** Parameters `/mem run` takes at most (runbooks declare a handful). */
+export const RUN_MAX_PARAMS = 16;
+/** A container name as Docker allows it ([a-zA-Z0-9][a-zA-Z0-9_.-]+), so never an option. */
+const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Longer input is refused before it is looked at. */
 export const MAX_TEXT_LENGTH = 1000;
 const MAX_NAME_LENGTH = 200;
@@ -33,7 +57,13 @@ export type MemCommand =
   | { kind: 'alerts' }
   /** selector: a fingerprint prefix of an active alert, or a rule id (the handler decides which). */
   | { kind: 'silence'; selector: string; durationMs: number; duration: string; reason: string | null }
-  | { kind: 'unsilence'; id: number };
+  | { kind: 'unsilence'; id: number }
+  /** params: name -> value exactly as typed (validated against the runbook by the handler). */
+  | { kind: 'run'; runbook: string; target: string; params: Record<string, string> }
+  | { kind: 'runbooks' }
+  | { kind: 'audit'; limit: number }
+  | { kind: 'remediation'; on: boolean }
+  | { kind: 'digest' };
 
 export interface UsageError {
   /** One sentence, safe to show after escaping (user text in it is quoted and shortened). */
@@ -54,6 +84,11 @@ export const USAGE: Record<Subcommand, string> = {
   alerts: 'alerts — active alerts and silences',
   silence: 'silence <alert-id|rule-id> <duration> [reason] — e.g. `silence 3f2a 4h deploying` (duration: 30m, 4h, 2d; at most 30d)',
   unsilence: 'unsilence <silence-id> — end a silence early (ids are listed by `alerts`)',
+  run: 'run <runbook> <container> [param=value ...] — request a remediation, e.g. `run lower-celery-concurrency worker concurrency=2`; its approvers approve it in the channel',
+  runbooks: 'runbooks — what memwarden may do, who approves it, and whether remediation is on',
+  audit: `audit [n] — the last n remediation audit entries (default ${AUDIT_DEFAULT}, at most ${AUDIT_MAX_ENTRIES})`,
+  remediation: 'remediation on|off — switch every remediation on or off (admins only)',
+  digest: 'digest — the daily memory digest of the last 24 hours, now (the chart comes with the scheduled one)',
   help: 'help — this list',
 };
 
@@ -83,6 +118,7 @@ export function parseMemCommand(text: string): ParseResult {
     }
     case 'containers':
     case 'alerts':
+    case 'digest':
       if (args.length > 0) return usageError(`${name} takes no arguments, not ${quote(args.join(' '))}`, name);
       return { ok: true, command: { kind: name } };
     case 'diagnose': {
@@ -103,7 +139,45 @@ export function parseMemCommand(text: string): ParseResult {
       }
       return { ok: true, command: { kind: 'unsilence', id } };
     }
+    case 'run':
+      return parseRun(args);
+    case 'runbooks':
+      if (args.length > 0) return usageError(`runbooks takes no arguments, not ${quote(args.join(' '))}`, name);
+      return { ok: true, command: { kind: 'runbooks' } };
+    case 'audit': {
+      if (args.length === 0) return { ok: true, command: { kind: 'audit', limit: AUDIT_DEFAULT } };
+      const n = args.length === 1 ? parseCount(args[0] as string) : null;
+      if (n === null || n < 1 || n > AUDIT_MAX_ENTRIES) return usageError(`audit takes a number from 1 to ${AUDIT_MAX_ENTRIES}, not ${quote(args.join(' '))}`, name);
+      return { ok: true, command: { kind: 'audit', limit: n } };
+    }
+    case 'remediation': {
+      const word = args.length === 1 ? (args[0] as string).toLowerCase() : null;
+      if (word !== 'on' && word !== 'off') return usageError(`remediation takes "on" or "off", not ${quote(args.join(' '))}`, name);
+      return { ok: true, command: { kind: 'remediation', on: word === 'on' } };
+    }
   }
+}
+
+function parseRun(args: string[]): ParseResult {
+  const [runbook, target, ...assignments] = args;
+  if (runbook === undefined || target === undefined) return usageError('run needs a runbook and a container (`/mem runbooks` lists the runbooks)', 'run');
+  if (!RUNBOOK_ID.test(runbook)) return usageError(`${quote(runbook)} is not a runbook id (lowercase letters, digits and dashes)`, 'run');
+  if (!CONTAINER_NAME.test(target)) return usageError(`${quote(target)} is not a container name`, 'run');
+  if (assignments.length > RUN_MAX_PARAMS) return usageError(`run takes at most ${RUN_MAX_PARAMS} parameters`, 'run');
+  // A map without a prototype: a name such as "constructor" is just a name.
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const word of assignments) {
+    const at = word.indexOf('=');
+    const key = at < 0 ? word : word.slice(0, at);
+    const value = at < 0 ? '' : word.slice(at + 1);
+    if (at < 0 || !PARAM_NAME.test(key)) return usageError(`parameters are written name=value (a lowercase name), not ${quote(word)}`, 'run');
+    if (value === '') return usageError(`${key}= needs a value`, 'run');
+    if ([...value].length > MAX_PARAM_VALUE_CHARS) return usageError(`the value of ${key} is longer than ${MAX_PARAM_VALUE_CHARS} characters`, 'run');
+    if (/\p{Cc}/u.test(value)) return usageError(`the value of ${key} contains control characters`, 'run');
+    if (Object.hasOwn(params, key)) return usageError(`${key} is given twice: give each parameter once`, 'run');
+    params[key] = value;
+  }
+  return { ok: true, command: { kind: 'run', runbook, target, params: { ...params } } };
 }
 
 function parseHistory(args: string[]): ParseResult {

@@ -83,8 +83,10 @@ describe('manifest.yml and the registered listeners agree', () => {
     for (const id of [ACTION.silenceAlert, ...SILENCE_CHOICES.map((choice) => `${ACTION.silenceAlert}:${choice}`)]) {
       expect(REGISTERED_ACTIONS.some((pattern) => pattern.test(id)), id).toBe(true);
     }
-    // The remediation buttons come with a later issue: nothing may claim them yet.
-    expect(REGISTERED_ACTIONS.some((pattern) => pattern.test(`${ACTION.requestRemediation}:0`))).toBe(false);
+    // The fix buttons under an alert and the approval message's Approve / Reject.
+    for (const id of [`${ACTION.requestRemediation}:0`, `${ACTION.requestRemediation}:2`, ACTION.approveRemediation, ACTION.rejectRemediation]) {
+      expect(REGISTERED_ACTIONS.filter((pattern) => pattern.test(id)), id).toHaveLength(1);
+    }
   });
 
   it('asks for exactly the scopes the startup check knows, and subscribes to no events', () => {

@@ -20,7 +20,7 @@ export function memCommand(deps: ListenerDeps) {
     let reply: CommandReply;
     try {
       reply = parsed.ok
-        ? await dispatchMemCommand(parsed.command, { services: deps.services, userId: command.user_id, logger: log })
+        ? await dispatchMemCommand(parsed.command, { services: deps.services, userId: command.user_id, channelId: command.channel_id, logger: log })
         : { message: renderUsageError(parsed.error), responseType: 'ephemeral' };
     } catch (err) {
       log.error({ err }, 'Slash command failed');

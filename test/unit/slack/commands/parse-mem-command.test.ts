@@ -110,3 +110,62 @@ describe('parseSilenceDuration and USAGE', () => {
     expect(Object.keys(USAGE).sort()).toEqual([...SUBCOMMANDS].sort());
   });
 });
+
+describe('parseMemCommand: remediation subcommands', () => {
+  it('reads run, runbooks, audit and remediation', () => {
+    expect(ok('run lower-celery-concurrency bizcard-celery-worker concurrency=2')).toEqual({
+      kind: 'run',
+      runbook: 'lower-celery-concurrency',
+      target: 'bizcard-celery-worker',
+      params: { concurrency: '2' },
+    });
+    expect(ok('RUN restart-celery-worker w.1_a grace=30s')).toEqual({ kind: 'run', runbook: 'restart-celery-worker', target: 'w.1_a', params: { grace: '30s' } });
+    expect(ok('run celery-pool-restart w')).toEqual({ kind: 'run', runbook: 'celery-pool-restart', target: 'w', params: {} });
+    // The value is kept as typed, "=" included: what it means is the runbook's to decide.
+    expect(ok('run x w a=b=c')).toMatchObject({ params: { a: 'b=c' } });
+    expect(ok('runbooks')).toEqual({ kind: 'runbooks' });
+    expect(ok('audit')).toEqual({ kind: 'audit', limit: 10 });
+    expect(ok('audit 50')).toEqual({ kind: 'audit', limit: 50 });
+    expect(ok('remediation OFF')).toEqual({ kind: 'remediation', on: false });
+    expect(ok('remediation on')).toEqual({ kind: 'remediation', on: true });
+  });
+
+  it('keeps the shape strict and leaves the values to the runbook (injection attempts)', () => {
+    // Shell metacharacters reach validateParams as one value, never a second word or command.
+    expect(ok('run lower-celery-concurrency w concurrency=$(id)')).toMatchObject({ params: { concurrency: '$(id)' } });
+    expect(ok('run lower-celery-concurrency w concurrency=1;')).toMatchObject({ params: { concurrency: '1;' } });
+    expect(ok('run lower-celery-concurrency w concurrency=１')).toMatchObject({ params: { concurrency: '１' } });
+    expect(ok('run lower-celery-concurrency w concurrency=`id`')).toMatchObject({ params: { concurrency: '`id`' } });
+    // A second word after `;` is not a parameter.
+    expect(usage('run lower-celery-concurrency w concurrency=1; reboot')).toEqual({ message: 'parameters are written name=value (a lowercase name), not "reboot"', subcommand: 'run' });
+    expect(usage('run lower-celery-concurrency w --help')).toEqual({ message: 'parameters are written name=value (a lowercase name), not "--help"', subcommand: 'run' });
+    expect(usage('run --help')).toEqual({ message: 'run needs a runbook and a container (`/mem runbooks` lists the runbooks)', subcommand: 'run' });
+    expect(usage('run --help w')).toEqual({ message: '"--help" is not a runbook id (lowercase letters, digits and dashes)', subcommand: 'run' });
+    expect(usage('run x -w')).toEqual({ message: '"-w" is not a container name', subcommand: 'run' });
+    expect(usage('run x $(id)')).toMatchObject({ subcommand: 'run' });
+    expect(usage('run x w&amp;&amp;reboot')).toEqual({ message: '"w&&reboot" is not a container name', subcommand: 'run' });
+    expect(usage('run ../etc w')).toMatchObject({ subcommand: 'run' });
+    expect(usage('run lower-celery-concurrency w concurrency=1 concurrency=2')).toEqual({ message: 'concurrency is given twice: give each parameter once', subcommand: 'run' });
+    expect(usage('run x w Concurrency=1')).toMatchObject({ message: 'parameters are written name=value (a lowercase name), not "Concurrency=1"' });
+    expect(usage('run x w __proto__=1')).toMatchObject({ subcommand: 'run' });
+    expect(usage('run x w =1')).toMatchObject({ subcommand: 'run' });
+    expect(usage('run x w concurrency=')).toEqual({ message: 'concurrency= needs a value', subcommand: 'run' });
+    expect(usage(`run x w v=${'9'.repeat(257)}`)).toEqual({ message: 'the value of v is longer than 256 characters', subcommand: 'run' });
+    expect(usage(`run x w ${Array.from({ length: 17 }, (_, i) => `p${i}=1`).join(' ')}`)).toEqual({ message: 'run takes at most 16 parameters', subcommand: 'run' });
+  });
+
+  it('gives a parameter named like an Object property no special meaning', () => {
+    const command = ok('run x w constructor=1 hasownproperty=2');
+    expect(command).toEqual({ kind: 'run', runbook: 'x', target: 'w', params: { constructor: '1', hasownproperty: '2' } });
+    expect(Object.getPrototypeOf((command as { params: object }).params)).toBe(Object.prototype);
+  });
+
+  it('refuses bad audit counts and switch words', () => {
+    expect(usage('audit 0')).toEqual({ message: 'audit takes a number from 1 to 50, not "0"', subcommand: 'audit' });
+    expect(usage('audit 51')).toMatchObject({ subcommand: 'audit' });
+    expect(usage('audit １')).toMatchObject({ subcommand: 'audit' });
+    expect(usage('remediation')).toEqual({ message: 'remediation takes "on" or "off", not ""', subcommand: 'remediation' });
+    expect(usage('remediation yes')).toMatchObject({ subcommand: 'remediation' });
+    expect(usage('runbooks all')).toEqual({ message: 'runbooks takes no arguments, not "all"', subcommand: 'runbooks' });
+  });
+});

@@ -341,7 +341,7 @@ describe('silence answers, help and errors', () => {
     expectSafe(message);
     expect(message.blocks[0]).toEqual({
       type: 'section',
-      text: { type: 'mrkdwn', text: '⚠️ unknown subcommand "&lt;!channel&gt;"\nSubcommands: `status`, `top`, `containers`, `diagnose`, `history`, `alerts`, `silence`, `unsilence`, `help`' },
+      text: { type: 'mrkdwn', text: '⚠️ unknown subcommand "&lt;!channel&gt;"\nSubcommands: `status`, `top`, `containers`, `diagnose`, `history`, `alerts`, `silence`, `unsilence`, `run`, `runbooks`, `audit`, `remediation`, `digest`, `help`' },
     });
     expectSafe(renderUsageError({ message: 'top takes a number from 1 to 50, not "x"', subcommand: 'top' }));
   });

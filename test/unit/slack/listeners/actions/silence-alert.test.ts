@@ -116,11 +116,12 @@ describe('silence buttons', () => {
     expect(app.services.alerts.listSilences()).toEqual([]);
   });
 
-  it('the remediation buttons are not registered yet: nothing acks them', async () => {
+  it('a fix button is not a silence button: without remediation configured it says so and silences nothing', async () => {
     const { app, alert } = setup();
-    const acks = await app.receiver.send(buttonClick('remediation_request:0', `${alert.fingerprint}-x-0`));
-    expect(acks).toEqual([]);
-    expect(app.services.calls).toEqual([]);
+    const { acks, body } = await click(app, 'remediation_request:0', `${alert.fingerprint}-x-0`);
+    expect(acks).toEqual([undefined]);
+    expect(body.text).toBe('memwarden: remediation is not configured here');
+    expect(app.services.alerts.listSilences()).toEqual([]);
   });
 });
 

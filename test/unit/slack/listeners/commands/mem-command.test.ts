@@ -96,7 +96,7 @@ describe('/mem subcommands', () => {
       const { acks, body } = await run(app, text);
       expect(acks).toEqual([undefined]);
       expect(body.response_type).toBe('ephemeral');
-      expect(body.text).toBe('memwarden: /mem status, top, containers, diagnose, history, alerts, silence, unsilence, help');
+      expect(body.text).toBe('memwarden: /mem status, top, containers, diagnose, history, alerts, silence, unsilence, run, runbooks, audit, remediation, digest, help');
       expect((body.blocks as unknown[]).length).toBe(3);
     }
     expect(app.services.calls).toEqual([]);
@@ -547,7 +547,7 @@ describe('/mem with bad input and failures', () => {
       blocks: [
         {
           type: 'section',
-          text: { type: 'mrkdwn', text: '⚠️ unknown subcommand "stats"\nSubcommands: `status`, `top`, `containers`, `diagnose`, `history`, `alerts`, `silence`, `unsilence`, `help`' },
+          text: { type: 'mrkdwn', text: '⚠️ unknown subcommand "stats"\nSubcommands: `status`, `top`, `containers`, `diagnose`, `history`, `alerts`, `silence`, `unsilence`, `run`, `runbooks`, `audit`, `remediation`, `digest`, `help`' },
         },
         { type: 'context', elements: [{ type: 'mrkdwn', text: '`/mem help` lists every subcommand.' }] },
       ],
