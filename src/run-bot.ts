@@ -143,7 +143,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
   const digest = startDigest({
     db,
     config,
-    logger: logger.child({ component: 'digest' }),
+    logger,
     clock: Date.now,
     onEnqueued: () => dispatcher?.wake(),
     chartSink: botToken
