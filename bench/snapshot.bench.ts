@@ -8,8 +8,8 @@
 //   4. runs the bot's poll loop 1000 times back to back in a fresh process (bench/poll-loop.mjs)
 //      and records its RSS and heap: as the bot runs (then asks glibc, through gdb, how much of
 //      what malloc holds is in use), with a forced full GC at each checkpoint (live data only),
-//      and with jemalloc preloaded (when installed); counts malloc traffic per poll with
-//      heaptrack (when installed);
+//      with jemalloc preloaded (when installed) and with V8's young generation capped
+//      (--max-semi-space-size=4); counts malloc traffic per poll with heaptrack (when installed);
 //   5. writes everything to docs/benchmarks.md (overwritten: results are never hand-edited), and
 //      removes its containers, also on failure or Ctrl-C.
 //
@@ -310,7 +310,9 @@ interface LoopRun {
   malloc: MallocInspection | string | null;
 }
 interface LoopVariant {
-  key: 'natural' | 'forced' | 'jemalloc';
+  key: 'natural' | 'forced' | 'jemalloc' | 'semispace';
+  /** Extra node options for the loop process. */
+  nodeArgs?: string[];
   forceGc: boolean;
   /** Inspect glibc malloc with gdb after the last poll. */
   inspectMalloc: boolean;
@@ -324,6 +326,8 @@ const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch6
     return false;
   }
 });
+/** A smaller young generation: V8's default lets new space grow to 32 MiB (2 × 16 MiB semi-spaces). */
+const SEMI_SPACE_ARG = '--max-semi-space-size=4';
 const HAVE_GDB = spawnSync('gdb', ['--version'], { stdio: 'ignore' }).status === 0;
 
 function checkpointList(polls: number): number[] {
@@ -357,6 +361,7 @@ async function runLoop(variant: LoopVariant): Promise<LoopRun> {
   const dataDir = mkdtempSync(join(tempDir ?? os.tmpdir(), `loop-${variant.key}-`));
   const heapSnapshots = variant.forceGc && opts['heap-snapshots'] ? resolve(opts['heap-snapshots']) : undefined;
   const args = [
+    ...(variant.nodeArgs ?? []),
     ...(variant.forceGc ? ['--expose-gc'] : []),
     join(HERE, 'poll-loop.mjs'),
     '--polls',
@@ -425,6 +430,8 @@ interface Churn {
   bigCount: number;
   bigBytes: number;
   exact64Count: number;
+  /** The most frequent allocation sizes of 64 KiB or more: [size, count over all polls]. */
+  topBig: [number, number][];
   /** Bytes in allocations of 16 KiB or more per fs.promises.readFile / readFileSync of /proc/self/status. */
   asyncReadBytes: number;
   syncReadBytes: number;
@@ -486,6 +493,7 @@ function measureChurn(): Churn | string {
       bigCount: [...loop].filter(([size]) => size >= 64 * 1024).reduce((sum, [, count]) => sum + count, 0),
       bigBytes: bytesAtLeast(loop, 64 * 1024),
       exact64Count: loop.get(64 * 1024) ?? 0,
+      topBig: [...loop].filter(([size]) => size >= 64 * 1024).sort((a, b) => b[1] - a[1]).slice(0, 3),
       asyncReadBytes: perCall('async'),
       syncReadBytes: perCall('sync'),
     };
@@ -651,6 +659,8 @@ async function main(): Promise<void> {
     log(`poll loop: ${POLLS} polls with jemalloc (LD_PRELOAD=${JEMALLOC})`);
     jemalloc = await runLoop({ key: 'jemalloc', forceGc: false, inspectMalloc: false, env: { LD_PRELOAD: JEMALLOC } });
   }
+  log(`poll loop: ${POLLS} polls with node ${SEMI_SPACE_ARG}`);
+  const semispace = await runLoop({ key: 'semispace', forceGc: false, inspectMalloc: false, env: {}, nodeArgs: [SEMI_SPACE_ARG] });
   log(`allocation churn: ${CHURN_POLLS} polls under heaptrack`);
   const churn = measureChurn();
   const loadAtEnd = os.loadavg();
@@ -681,6 +691,7 @@ async function main(): Promise<void> {
     natural,
     forced,
     jemalloc,
+    semispace,
     churn,
   });
   writeFileSync(OUT, markdown);
@@ -729,6 +740,7 @@ interface ReportInput {
   natural: LoopRun;
   forced: LoopRun;
   jemalloc: LoopRun | null;
+  semispace: LoopRun;
   churn: Churn | string | null;
 }
 
@@ -876,6 +888,11 @@ function render(r: ReportInput): string {
   const j10 = r.jemalloc ? cp(r.jemalloc, 10) : undefined;
   const jEnd = r.jemalloc ? cp(r.jemalloc, POLLS) : undefined;
   const jGrowth = j10 && jEnd ? (jEnd.rss - j10.rss) / j10.rss : Number.NaN;
+  const s10 = cp(r.semispace, 10);
+  const sEnd = cp(r.semispace, POLLS);
+  if (!s10 || !sEnd) throw new Error('missing checkpoints');
+  const sGrowth = (sEnd.rss - s10.rss) / s10.rss;
+  const newSpaceSizes = [...new Set(r.natural.checkpoints.map((c) => mib(c.newSpace)))];
   const malloc = r.natural.malloc;
   const dRss = nEnd.rss - n10.rss;
   const dHeapTotal = nEnd.heapTotal - n10.heapTotal;
@@ -886,6 +903,9 @@ function render(r: ReportInput): string {
     `- RSS grew ${dmib(dRss)} between poll 10 and poll ${POLLS}. By mapping (/proc/self/smaps): malloc's main arena (\`[heap]\`) ${dmib(dBrk)}, other anonymous memory (V8's heap pages, malloc's other arenas and mmapped blocks) ${dmib(dAnon)}, file-backed pages (code of node and its libraries, touched as new paths run) ${dmib(dFile)}.`,
     `- V8's heap: heapTotal ${dmib(dHeapTotal)}, heapUsed ${dmib(nEnd.heapUsed - n10.heapUsed)}; its new space (young generation, which V8 enlarges when much is allocated) was ${mib(r.natural.checkpoints[0]?.newSpace ?? Number.NaN)} MiB after poll 1, ${mib(n10.newSpace)} MiB after poll 10 and ${mib(nEnd.newSpace)} MiB after poll ${POLLS}. With a forced full GC before each reading the live heap went ${mib(f10.heapUsed)} → ${mib(fEnd.heapUsed)} MiB (${kib(liveHeapGrowth)} over ${POLLS - 10} polls) and external memory ${mib(f10.external)} → ${mib(fEnd.external)} MiB: ${Math.abs(liveHeapGrowth) < 2 * MiB && fEnd.external - f10.external < MiB ? 'no leak in JavaScript objects or buffers' : '**live JavaScript data grows: look at heap snapshots (--heap-snapshots DIR) for what is retained**'}.`,
   ];
+  findings.push(
+    `- V8 resizes its new space by itself (sizes seen at the checkpoints of the first run: ${newSpaceSizes.join(', ')} MiB): it grows when much survives scavenges and can shrink again later, and what it has committed is largely resident. The target compares two single readings, so it moves with that; the new space of this run changed by up to ${mib(Math.max(...r.natural.checkpoints.map((c) => c.newSpace)) - Math.min(...r.natural.checkpoints.map((c) => c.newSpace)))} MiB. With \`node ${SEMI_SPACE_ARG}\` new space stays at ${mib(sEnd.newSpace)} MiB: RSS ${mib(s10.rss)} → ${mib(sEnd.rss)} MiB (${pct(sGrowth)}), snapshot median ${ms(r.semispace.done.snapshotMedianMs)} ms against ${ms(r.natural.done.snapshotMedianMs)} ms in the first run.`,
+  );
   if (malloc && typeof malloc !== 'string') {
     findings.push(
       `- After the last poll, glibc's \`malloc_stats()\` (called in the process with gdb) reported ${mib(malloc.systemBytes)} MiB obtained from the system and ${mib(malloc.inUseBytes)} MiB in use: ${mib(malloc.systemBytes - malloc.inUseBytes)} MiB is free memory that malloc keeps. \`malloc_trim(0)\` then took RSS from ${mib(malloc.rssBeforeTrim)} to ${mib(malloc.rssAfterTrim)} MiB (${dmib(malloc.rssAfterTrim - malloc.rssBeforeTrim)}).`,
@@ -900,12 +920,15 @@ function render(r: ReportInput): string {
   }
   if (r.churn && typeof r.churn !== 'string') {
     const c = r.churn;
+    const perPoll = (n: number) => (n / c.polls).toFixed(0);
     findings.push(
-      `- Allocation churn (heaptrack, ${c.polls} polls including start-up): ${(c.totalBytes / c.polls / MiB).toFixed(1)} MiB allocated per poll through malloc, ${(c.bigBytes / c.polls / MiB).toFixed(1)} MiB of it in ${(c.bigCount / c.polls).toFixed(0)} blocks of 64 KiB or more (${(c.exact64Count / c.polls).toFixed(0)} of exactly 64 KiB). \`fs.promises.readFile\` of a /proc file (st_size 0, so Node reads in 64 KiB chunks) allocated ${(c.asyncReadBytes / 1024).toFixed(1)} KiB per call in blocks of 16 KiB or more; \`readFileSync\` of the same file ${(c.syncReadBytes / 1024).toFixed(1)} KiB.` +
-        (c.asyncReadBytes >= 32 * 1024
-          ? ' Buffers like these are freed only when V8 collects their ArrayBuffers, in whatever order, which leaves the main arena fragmented: the freed space is reused, but its high-water mark creeps up.'
-          : ''),
+      `- Allocation traffic (heaptrack, ${c.polls} polls including start-up): ${(c.totalBytes / c.polls / MiB).toFixed(1)} MiB allocated per poll through malloc, ${(c.bigBytes / c.polls / MiB).toFixed(1)} MiB of it in ${perPoll(c.bigCount)} blocks of 64 KiB or more per poll (most frequent sizes: ${c.topBig.map(([size, count]) => `${size} B × ${perPoll(count)}`).join(', ')}). For reference, \`fs.promises.readFile\` of a /proc file (st_size 0, so Node reads it into a fresh 64 KiB buffer) allocates ${(c.asyncReadBytes / 1024).toFixed(1)} KiB per call in blocks of 16 KiB or more, \`readFileSync\` ${(c.syncReadBytes / 1024).toFixed(1)} KiB.`,
     );
+    if (dBrk >= 5 * MiB) {
+      findings.push(
+        `- malloc's main arena grew by ${mib(dBrk)} MiB: large short-lived buffers are freed only when V8 collects their ArrayBuffers, in whatever order, which leaves the arena fragmented; the freed space is reused, but its high-water mark creeps up. Fewer and smaller per-poll buffers (a reused read buffer) keep it flat.`,
+      );
+    }
   } else if (typeof r.churn === 'string') {
     findings.push(`- Allocation churn was not measured: ${r.churn}.`);
   }
@@ -921,6 +944,7 @@ function render(r: ReportInput): string {
     `| (for information) with a forced full GC: RSS, live heap after 10 / after ${POLLS} polls | RSS ${mib(f10.rss)} → ${mib(fEnd.rss)} MiB (${pct(forcedRssGrowth)}); heapUsed ${mib(f10.heapUsed)} → ${mib(fEnd.heapUsed)} MiB (${kib(liveHeapGrowth)}) | — |`,
     `| (for information) RSS after ${n100.poll} / after ${POLLS} polls, as the bot runs | ${mib(n100.rss)} → ${mib(nEnd.rss)} MiB (${pct(steadyGrowth)}) | — |`,
     ...(j10 && jEnd ? [`| (for information) with jemalloc: RSS after 10 / after ${POLLS} polls | ${mib(j10.rss)} → ${mib(jEnd.rss)} MiB (${pct(jGrowth)}) | — |`] : []),
+    `| (for information) with \`node ${SEMI_SPACE_ARG}\`: RSS after 10 / after ${POLLS} polls | ${mib(s10.rss)} → ${mib(sEnd.rss)} MiB (${pct(sGrowth)}); snapshot median ${ms(r.semispace.done.snapshotMedianMs)} ms vs ${ms(r.natural.done.snapshotMedianMs)} ms | — |`,
     '',
     '### What grows, and why',
     '',
@@ -936,6 +960,11 @@ function render(r: ReportInput): string {
     'What is still reachable after a full collection: live data, not garbage waiting for the collector. A leak shows here as heapUsed or external that keeps climbing.',
     '',
     ...loopTable(r.forced),
+    `### With \`node ${SEMI_SPACE_ARG}\` (diagnostic)`,
+    '',
+    "V8's young generation capped at 2 × 4 MiB; otherwise the same as the first run.",
+    '',
+    ...loopTable(r.semispace),
     ...(r.jemalloc
       ? ['### With jemalloc instead of glibc malloc (diagnostic)', '', `\`LD_PRELOAD=${JEMALLOC}\`; otherwise the same as the first run.`, '', ...loopTable(r.jemalloc)]
       : []),
