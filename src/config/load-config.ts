@@ -19,6 +19,7 @@ const ENV_KEYS: readonly { name: string; path: string[]; kind: 'string' | 'numbe
   { name: 'PORT', path: ['slack', 'port'], kind: 'number' },
   { name: 'MEMWARDEN_DATA_DIR', path: ['dataDir'], kind: 'string' },
   { name: 'MEMWARDEN_POLL_INTERVAL', path: ['poll', 'interval'], kind: 'string' },
+  { name: 'MEMWARDEN_OPS_PORT', path: ['ops', 'port'], kind: 'number' },
   { name: 'LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { name: 'LOG_FORMAT', path: ['log', 'format'], kind: 'string' },
 ];

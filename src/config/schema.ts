@@ -74,6 +74,19 @@ export const configSchema = z.strictObject({
   remediation: remediationSchema,
   /** The daily memory digest (src/digest/). */
   digest: digestSchema,
+  /** Operations: the HTTP endpoints for Prometheus and health checks, and shutdown. */
+  ops: z
+    .strictObject({
+      /** Port of the /metrics and /healthz server; 0 turns it off. */
+      port: z.number().int().min(0).max(65535).default(9464),
+      /** Address it listens on: 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only). */
+      host: z.string().min(1).default('0.0.0.0'),
+      /** /healthz fails when the last successful poll is older; unset means 3 poll intervals + the source timeout. */
+      pollStaleAfter: durationSchema.optional(),
+      /** On SIGTERM/SIGINT memwarden exits within this, even if a remediation is still running (Docker waits 10 s). */
+      shutdownGrace: durationSchema.prefault('8s'),
+    })
+    .prefault({}),
 });
 
 /** The configuration as a file author writes it. */
