@@ -11,7 +11,7 @@
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { formatBytes } from '../format/units.js';
-import { parseDuration, parseSize } from './units.js';
+import { formatDuration, parseDuration, parseSize } from './units.js';
 import { describeValue } from './value-schemas.js';
 
 export const RULE_KINDS = [
@@ -93,7 +93,7 @@ export interface AlertRule extends RuleSettings {
   leak: LeakSettings | null;
 }
 
-interface KindSpec {
+export interface KindSpec {
   unit: RuleUnit;
   direction: Direction;
   /** The user-facing name of the warning threshold. */
@@ -101,7 +101,7 @@ interface KindSpec {
   event: boolean;
 }
 
-const KIND_SPECS: Record<RuleKind, KindSpec> = {
+export const KIND_SPECS: Readonly<Record<RuleKind, KindSpec>> = {
   'host-used-percent': { unit: 'percent', direction: 'above', warningKey: 'warning', event: false },
   'host-available-below': { unit: 'bytes', direction: 'below', warningKey: 'warning', event: false },
   'psi-some-avg60': { unit: 'percent', direction: 'above', warningKey: 'warning', event: false },
@@ -125,6 +125,84 @@ export const DEFAULT_RULES: Readonly<Record<string, Readonly<Record<string, unkn
   'process-group-large': { kind: 'group-pss-bytes', warning: '4GiB', for: '5m' },
   'oom-kill': { kind: 'oom-kill', keepFiringFor: '10m' },
   'memory-leak-suspected': { kind: 'memory-leak', minSlope: '50MiB/h', minFit: 0.8, minPoints: 12, window: '2h' },
+};
+
+/** What each rule kind watches, for the configuration reference (reference.ts). */
+export const RULE_KIND_DESCRIPTIONS: Readonly<Record<RuleKind, string>> = {
+  'host-used-percent': 'Percent of host RAM used (total − available, as free shows it). Also sets the host status column.',
+  'host-available-below': "The host's available memory (MemAvailable); fires when it falls to the level.",
+  'psi-some-avg60': 'Memory pressure (PSI some, avg60): percent of time at least one task stalled on memory. Needs /proc/pressure/memory.',
+  'psi-full-avg60': 'Memory pressure (PSI full, avg60): percent of time all non-idle tasks stalled on memory at once.',
+  'container-limit-percent': "A container's usage as a percent of its memory limit (containers with a limit). Also sets the container status column.",
+  'container-usage-bytes': "A container's memory usage (docker stats' MEM USAGE).",
+  'container-unlimited-host-percent': "A container without a memory limit: its usage as a percent of host RAM. Also sets the status column of such containers.",
+  'group-pss-bytes': "A process group's PSS (RSS for members whose smaps_rollup is unreadable).",
+  'oom-kill':
+    "An OOM kill (Docker oom events, a container's cgroup oom_kill counter, the kernel's /proc/vmstat oom_kill): critical at once, per container or the host.",
+  'memory-leak':
+    'Steady growth: the least-squares slope over `window`, in bytes per hour. Also what diagnose reports as memory-leak-suspected.',
+};
+
+/** How the configuration reference shows a rule's thresholds, by the kind's unit. */
+export const RULE_UNIT_DESCRIPTIONS: Readonly<Record<RuleUnit, string>> = {
+  percent: 'percent (0–100, e.g. 85)',
+  bytes: 'size with a unit ("2GB", "512MiB")',
+  'bytes-per-hour': 'rate ("50MiB/h")',
+  count: 'count',
+};
+
+/** A key a rule may hold: ruleKeys(kind) lists those of one kind. */
+export type RuleField =
+  | 'kind'
+  | 'enabled'
+  | 'warning'
+  | 'minSlope'
+  | 'critical'
+  | 'for'
+  | 'clearBelow'
+  | 'clearAbove'
+  | 'keepFiringFor'
+  | 'overrides'
+  | 'ignore'
+  | 'window'
+  | 'minFit'
+  | 'minPoints'
+  | 'targets';
+
+/** Every rule field: its type, its default in a rule of your own, and what it does (reference.ts). */
+export const RULE_FIELD_DOCS: Readonly<Record<RuleField, { type: string; default: string; description: string }>> = {
+  kind: { type: 'a rule kind', default: "the default rule's", description: 'What the rule watches. Required for a new rule id; a default rule keeps its kind.' },
+  enabled: { type: 'boolean', default: 'true', description: '`false` turns the rule off.' },
+  warning: {
+    type: "the kind's unit, or false",
+    default: '—',
+    description: "Level at which a warning starts; `false` drops a default rule's level. A rule needs warning (minSlope) or critical.",
+  },
+  minSlope: { type: 'rate ("50MiB/h"), or false', default: '—', description: "memory-leak's warning level: the slowest growth reported." },
+  critical: { type: "the kind's unit, or false", default: '—', description: 'Level at which the alert is critical; on the far side of warning.' },
+  for: { type: 'duration (up to 7d)', default: '0s', description: 'How long the condition must hold before the alert fires.' },
+  clearBelow: {
+    type: "the kind's unit",
+    default: '5 points under the trigger (at most half of it) for percents, 10% under for sizes and rates',
+    description: 'The alert resolves once the value is below this (rules that fire above their level).',
+  },
+  clearAbove: {
+    type: "the kind's unit",
+    default: '10% above the trigger',
+    description: 'The alert resolves once the value is above this (rules that fire below their level).',
+  },
+  keepFiringFor: { type: 'duration (up to 7d)', default: '0s', description: 'How long a firing alert keeps firing after its condition has cleared.' },
+  overrides: {
+    type: 'mapping of name → thresholds',
+    default: '{}',
+    description:
+      "Per container or process group name (globs `*`, `?`; a group also matches its container's name): warning/minSlope, critical, for and the clear level for that target. An exact name wins over globs.",
+  },
+  ignore: { type: 'containers, groups, labels', default: '{}', description: 'Targets this rule does not alert on, as alerts.ignore (which applies to every rule as well).' },
+  window: { type: 'duration (1h to 30d)', default: formatDuration(2 * 3_600_000), description: 'History fitted for the trend.' },
+  minFit: { type: 'number (0–1)', default: '0.8', description: 'Least-squares R² the growth must reach to count as steady.' },
+  minPoints: { type: 'integer (3–100000)', default: '12', description: 'Points (samples or rollups) the trend needs.' },
+  targets: { type: 'list of containers, groups', default: '[containers]', description: 'What is checked: containers and/or process groups (their PSS).' },
 };
 
 /** Bounds that keep a hostile or mistyped file from producing an absurd configuration. */
@@ -244,12 +322,13 @@ function show(unit: RuleUnit, value: number): string {
 const nameList = z.array(z.string().min(1).max(MAX_NAME)).max(MAX_LIST);
 
 export const ignoreSchema = z.strictObject({
-  containers: nameList.default([]),
-  groups: nameList.default([]),
+  containers: nameList.default([]).describe("Container names (globs `*`, `?`, e.g. \"buildkit-*\"); a container's process groups are ignored with it."),
+  groups: nameList.default([]).describe('Process group names (globs).'),
   labels: z
     .record(z.string().regex(LABEL_KEY, 'expected a label key without spaces or "="'), z.string().max(MAX_NAME))
     .refine((labels) => Object.keys(labels).length <= MAX_LIST, { message: `at most ${MAX_LIST} labels` })
-    .default({}),
+    .default({})
+    .describe('Container labels, key: value; a container carrying any one of them is ignored ("*": any value).'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -286,6 +365,11 @@ export interface RuleConfig extends ThresholdConfig {
   minFit?: number;
   minPoints?: number;
   targets?: ('containers' | 'groups')[];
+}
+
+/** The keys a rule of `kind` accepts, for the configuration reference. */
+export function ruleFields(kind: RuleKind): RuleField[] {
+  return ruleKeys(kind) as RuleField[];
 }
 
 /** Keys accepted per kind (overrides hold the threshold keys of their rule). */
@@ -684,9 +768,7 @@ function parseRules(value: unknown, addIssue: (path: Path, message: string, inpu
 
 export const alertsSchema = z
   .strictObject({
-    /** Targets no rule alerts on. */
-    ignore: ignoreSchema.prefault({}),
-    /** Rule id -> rule, merged over DEFAULT_RULES. */
+    ignore: ignoreSchema.prefault({}).describe("Targets no rule alerts on (a container's process groups go with it)."),
     rules: z
       .unknown()
       .optional()
@@ -694,7 +776,8 @@ export const alertsSchema = z
         parseRules(value, (path, message, input) => {
           ctx.addIssue({ code: 'custom', message, path, input });
         }),
-      ),
+      )
+      .describe("Rule id → rule, merged over the default rules by id: a default rule's id changes its fields (`enabled: false` turns it off), any other id is a new rule and needs a kind."),
   })
   .prefault({});
 

@@ -9,30 +9,30 @@ const MiB = 1024 * 1024;
 
 export const diagnosisSchema = z
   .strictObject({
-    /** Prefork pools are sized to leave this share of their memory budget free. */
-    headroomPercent: percentSchema.max(90).default(20),
-    /** Suggested memory limits for containers that have none (and raised limits). */
+    headroomPercent: percentSchema
+      .max(90)
+      .default(20)
+      .describe('Prefork pools (Celery, gunicorn, uWSGI) are sized to leave this share of their memory budget free.'),
     containerLimit: z
       .strictObject({
-        /** Percentile of the container's usage over the last 7 days ... */
-        percentile: z.number().min(50).max(100).default(99),
-        /** ... times this ... */
-        factor: z.number().min(1).max(10).default(1.3),
-        /** ... rounded up to a multiple of this. */
-        step: sizeSchema.pipe(z.number().min(MiB, 'expected at least 1MiB')).prefault('64MiB'),
-        /** With less history than this the suggestion is current usage × fallbackFactor. */
-        minHistory: durationSchema.prefault('24h'),
-        fallbackFactor: z.number().min(1).max(10).default(1.5),
+        percentile: z.number().min(50).max(100).default(99).describe("Percentile of the container's usage over the last 7 days …"),
+        factor: z.number().min(1).max(10).default(1.3).describe('… times this …'),
+        step: sizeSchema
+          .pipe(z.number().min(MiB, 'expected at least 1MiB'))
+          .prefault('64MiB')
+          .describe('… rounded up to a multiple of this (at least 1MiB).'),
+        minHistory: durationSchema.prefault('24h').describe('With less history than this the suggestion is current usage × fallbackFactor.'),
+        fallbackFactor: z.number().min(1).max(10).default(1.5).describe('Factor on current usage when there is less history than minHistory.'),
       })
-      .prefault({}),
-    /** image-size-growth: an image much larger than the previous one of its repository. */
+      .prefault({})
+      .describe('Suggested memory limits for containers that have none (and raised limits).'),
     imageGrowth: z
       .strictObject({
-        factor: z.number().min(1).default(1.5),
-        /** ... and larger by at least this much. */
-        minIncrease: sizeSchema.prefault('200MiB'),
+        factor: z.number().min(1).default(1.5).describe('image-size-growth: an image at least this many times larger than the previous one of its repository …'),
+        minIncrease: sizeSchema.prefault('200MiB').describe('… and larger by at least this much.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('image-size-growth: an image much larger than the previous one of its repository.'),
   })
   .prefault({});
 

@@ -10,15 +10,27 @@ export const DEFAULT_DIGEST_SCHEDULE = '0 9 * * *';
 
 export const digestSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    /** Cron: minute hour day-of-month month day-of-week (a sixth, leading field is seconds). */
-    schedule: z.string().min(1).default(DEFAULT_DIGEST_SCHEDULE),
-    /** IANA zone the schedule and the digest's day and chart axis are in; default: the host's. */
-    timezone: z.string().min(1).optional(),
-    /** Channel name or id; default: slack.channels.default (resolved by digestSettings). */
-    channel: z.string().min(1).max(80).optional(),
-    /** A digest missed while memwarden was down is sent at start if it is less late than this. */
-    catchUpWithin: durationSchema.pipe(z.number().max(7 * 86_400_000, 'expected at most 7d')).prefault('6h'),
+    enabled: z.boolean().default(true).describe('Whether the daily digest is scheduled (/mem digest and memwarden digest work either way).'),
+    schedule: z
+      .string()
+      .min(1)
+      .default(DEFAULT_DIGEST_SCHEDULE)
+      .describe('Cron: minute hour day-of-month month day-of-week (a sixth, leading field is seconds), in digest.timezone.'),
+    timezone: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "IANA zone the schedule and the digest's day and chart axis are in, e.g. Europe/Berlin.", defaultText: "the host's zone" }),
+    channel: z
+      .string()
+      .min(1)
+      .max(80)
+      .optional()
+      .meta({ description: 'Channel name or id the digest goes to.', defaultText: 'slack.channels.default' }),
+    catchUpWithin: durationSchema
+      .pipe(z.number().max(7 * 86_400_000, 'expected at most 7d'))
+      .prefault('6h')
+      .describe('A digest missed while memwarden was down is sent at start if it is less late than this (at most 7d), else skipped.'),
   })
   .superRefine((digest, ctx) => {
     let tz = hostTimeZone();

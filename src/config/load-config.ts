@@ -10,7 +10,8 @@ import { type Config, configSchema, SECRET_PATHS } from './schema.js';
 /** Config files are small; anything bigger is a mistake (or an attack on the parser). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
-const ENV_KEYS: readonly { name: string; path: string[]; kind: 'string' | 'number' }[] = [
+/** The environment variables that set config keys (the configuration reference lists them). */
+export const ENV_KEYS: readonly { name: string; path: string[]; kind: 'string' | 'number' }[] = [
   { name: 'SLACK_BOT_TOKEN', path: ['slack', 'botToken'], kind: 'string' },
   { name: 'SLACK_APP_TOKEN', path: ['slack', 'appToken'], kind: 'string' },
   { name: 'SLACK_SIGNING_SECRET', path: ['slack', 'signingSecret'], kind: 'string' },

@@ -9,19 +9,20 @@ const DAY_MS = 24 * 3_600_000;
 
 export const remediationSchema = z
   .strictObject({
-    /**
-     * Whether remediation is on until an admin switches it (`/mem remediation on|off`, stored in
-     * the database and audited); once switched, the stored state wins.
-     */
-    enabled: z.boolean().default(true),
-    /** Every request is a dry run: approvers see exactly what would run, and nothing does. */
-    dryRunOnly: z.boolean().default(false),
-    /** How long a request waits for its approvals before it expires. */
-    requestTtl: durationSchema.pipe(z.number().refine((ms) => ms >= 60_000 && ms <= DAY_MS, 'expected a duration from 1m to 24h')).prefault('15m'),
-    /** The runbook files (commands/<id>.yml), relative to the working directory. */
-    runbooksDir: z.string().min(1).default('commands'),
-    /** When to verify a remediation whose runbook has no `verify.after`. */
-    verifyAfterDefault: durationSchema.pipe(z.number().refine((ms) => ms <= DAY_MS, 'expected a duration from 0s to 24h')).prefault('60s'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Whether remediation is on until an admin switches it (/mem remediation on|off, stored in the database and audited); once switched, the stored state wins.'),
+    dryRunOnly: z.boolean().default(false).describe('Every request is a dry run: approvers see exactly what would run, and nothing does.'),
+    requestTtl: durationSchema
+      .pipe(z.number().refine((ms) => ms >= 60_000 && ms <= DAY_MS, 'expected a duration from 1m to 24h'))
+      .prefault('15m')
+      .describe('How long a request waits for its approvals before it expires (1m to 24h).'),
+    runbooksDir: z.string().min(1).default('commands').describe('The runbook files (<id>.yml), relative to the working directory.'),
+    verifyAfterDefault: durationSchema
+      .pipe(z.number().refine((ms) => ms <= DAY_MS, 'expected a duration from 0s to 24h'))
+      .prefault('60s')
+      .describe('When to verify a remediation whose runbook has no verify.after (0s to 24h).'),
   })
   .prefault({});
 

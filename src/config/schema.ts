@@ -13,80 +13,90 @@ const channel = z.string().min(1).max(80);
 export const configSchema = z.strictObject({
   slack: z
     .strictObject({
-      botToken: z.string().regex(/^xoxb-/, 'expected a bot token starting with "xoxb-"').optional(),
-      appToken: z.string().regex(/^xapp-/, 'expected an app-level token starting with "xapp-"').optional(),
-      signingSecret: z.string().min(8).optional(),
-      apiUrl: z.url({ protocol: /^https?$/ }).optional(),
-      /** HTTP mode listens here (ignored in Socket Mode). */
-      port: z.number().int().min(1).max(65535).default(3000),
+      botToken: z
+        .string()
+        .regex(/^xoxb-/, 'expected a bot token starting with "xoxb-"')
+        .optional()
+        .describe('Bot User OAuth Token (xoxb-…). Without it memwarden runs in console mode and prints what it would post.'),
+      appToken: z
+        .string()
+        .regex(/^xapp-/, 'expected an app-level token starting with "xapp-"')
+        .optional()
+        .describe('App-level token (xapp-…) with connections:write: Socket Mode, no public URL needed.'),
+      signingSecret: z
+        .string()
+        .min(8)
+        .optional()
+        .describe('Signing secret for HTTP mode (used when there is no appToken): requests not signed by Slack are refused.'),
+      apiUrl: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .meta({ description: 'Another Slack Web API base URL (GovSlack, a proxy).', defaultText: "Slack's own" }),
+      port: z.number().int().min(1).max(65535).default(3000).describe('HTTP mode listens here, at /slack/events (ignored in Socket Mode).'),
       channels: z
         .strictObject({
-          default: channel.optional(),
-          warning: channel.optional(),
-          critical: channel.optional(),
+          default: channel.optional().describe('Channel id (C0123ABCD) or name where alerts and the digest go; the bot must be a member.'),
+          warning: channel.optional().meta({ description: 'Channel for warnings, when not the default one.', defaultText: 'slack.channels.default' }),
+          critical: channel.optional().meta({ description: 'Channel for critical alerts, when not the default one.', defaultText: 'slack.channels.default' }),
         })
-        .prefault({}),
-      /** Slack user group id mentioned on critical alerts, e.g. "S0123ABCD". */
-      criticalMention: slackId.optional(),
-      /** Slack user ids allowed to run admin commands (remediation on/off). */
-      admins: z.array(slackId).default([]),
+        .prefault({})
+        .describe('Where alerts go, by severity.'),
+      criticalMention: slackId.optional().describe('Slack user group id mentioned on critical alerts, e.g. "S0123ABCD".'),
+      admins: z.array(slackId).default([]).describe('Slack user ids allowed to run admin commands (/mem remediation on|off).'),
     })
-    .prefault({}),
-  dataDir: z.string().min(1).default('./data'),
-  /** Where the host's /proc and cgroup filesystem are visible (e.g. /host/proc in a container). */
+    .prefault({})
+    .describe('The Slack app: tokens, channels, admins. Secrets are best set in the environment.'),
+  dataDir: z.string().min(1).default('./data').describe('Directory of the SQLite database (memwarden.db): history, alert state, approvals and audit.'),
   paths: z
     .strictObject({
-      proc: z.string().min(1).default('/proc'),
-      cgroup: z.string().min(1).default('/sys/fs/cgroup'),
+      proc: z.string().min(1).default('/proc').describe("The host's /proc (e.g. /host/proc when memwarden runs in a container)."),
+      cgroup: z.string().min(1).default('/sys/fs/cgroup').describe("The host's cgroup filesystem."),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("Where the host's /proc and cgroup filesystem are visible (e.g. /host/proc in a container)."),
   log: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-      /** "auto" pretty-prints on a TTY and writes JSON otherwise. */
-      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe log level written.'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('"auto" pretty-prints when stderr is a terminal and writes JSON otherwise (pretty output needs pino-pretty, a dev dependency).'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Logging (pino) to stderr; tokens and secrets are redacted.'),
   poll: z
     .strictObject({
-      interval: durationSchema.prefault('15s'),
-      sourceTimeout: durationSchema.prefault('5s'),
-      /** Read every process's smaps_rollup for PSS/USS (about 0.5 ms per process). */
-      processes: z.boolean().default(true),
-      /** How many process groups a snapshot keeps in full detail. */
-      topGroups: z.number().int().min(1).max(1000).default(50),
+      interval: durationSchema.prefault('15s').describe('Time between two snapshots.'),
+      sourceTimeout: durationSchema.prefault('5s').describe('Each source (host, Docker, processes) must answer within this, or is reported as failed.'),
+      processes: z.boolean().default(true).describe("Read every process's smaps_rollup for PSS/USS (about 0.5 ms per process)."),
+      topGroups: z.number().int().min(1).max(1000).default(50).describe('How many process groups (the largest by PSS) each poll keeps in history.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Snapshots: how often and what they read.'),
   history: z
     .strictObject({
-      raw: durationSchema.prefault('48h'),
-      rollups: durationSchema.prefault('35d'),
-      rollupInterval: durationSchema.prefault('5m'),
+      raw: durationSchema.prefault('48h').describe('Raw samples are kept this long, then rolled up.'),
+      rollups: durationSchema.prefault('35d').describe('Rollups (min/avg/max per bucket) are kept this long.'),
+      rollupInterval: durationSchema.prefault('5m').describe('Rollup bucket size.'),
     })
-    .prefault({}),
-  /**
-   * Alert rules. They are also the one source of the OK / HIGH / CRITICAL status levels
-   * (diagnose/levels.ts statusThresholds) and of what the diagnosis calls a leak
-   * (diagnose/options.ts), so an alert and a status column never disagree.
-   */
-  alerts: alertsSchema,
-  diagnosis: diagnosisSchema,
-  remediation: remediationSchema,
-  /** The daily memory digest (src/digest/). */
-  digest: digestSchema,
-  /** Operations: the HTTP endpoints for Prometheus and health checks, and shutdown. */
+    .prefault({})
+    .describe('Retention of the history in the SQLite database.'),
+  alerts: alertsSchema.describe(
+    'Alert rules. They are also the one source of the OK / HIGH / CRITICAL status levels of status and diagnose, and of what the diagnosis calls a leak, so an alert and a status column never disagree.',
+  ),
+  diagnosis: diagnosisSchema.describe('memwarden diagnose and the diagnosis in alerts: how fixes are sized.'),
+  remediation: remediationSchema.describe('The global switches of approved remediations and where their runbooks live.'),
+  digest: digestSchema.describe('The daily memory digest: the last 24 h against the 24 h before, with a chart in its thread.'),
   ops: z
     .strictObject({
-      /** Port of the /metrics and /healthz server; 0 turns it off. */
-      port: z.number().int().min(0).max(65535).default(9464),
-      /** Address it listens on: 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only). */
-      host: z.string().min(1).default('0.0.0.0'),
-      /** /healthz fails when the last successful poll is older; unset means 3 poll intervals + the source timeout. */
-      pollStaleAfter: durationSchema.optional(),
-      /** On SIGTERM/SIGINT memwarden exits within this, even if a remediation is still running (Docker waits 10 s). */
-      shutdownGrace: durationSchema.prefault('8s'),
+      port: z.number().int().min(0).max(65535).default(9464).describe('Port of the /metrics and /healthz server; 0 turns it off.'),
+      host: z.string().min(1).default('0.0.0.0').describe('Address it listens on: 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only).'),
+      pollStaleAfter: durationSchema
+        .optional()
+        .meta({ description: '/healthz fails when the last successful poll is older than this.', defaultText: '3 × poll.interval + poll.sourceTimeout' }),
+      shutdownGrace: durationSchema
+        .prefault('8s')
+        .describe('On SIGTERM/SIGINT memwarden exits within this, even if a remediation is still running (Docker waits 10 s).'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Operations: the HTTP endpoints for Prometheus and health checks, and shutdown.'),
 });
 
 /** The configuration as a file author writes it. */

@@ -1,28 +1,43 @@
 // Reusable value schemas (sizes, durations, percents) for every config section and runbook.
+// Each carries `valueType` metadata (zod's registry, no effect on parsing) so the configuration
+// reference (reference.ts) can name the type: their JSON Schema input type is "anything".
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 
+/** How the configuration reference names a value schema whose input zod cannot describe. */
+export type ValueType = 'size' | 'duration' | 'percent';
+
 /** A size such as "2GB", "512MiB" or a number of bytes; parsed to integer bytes. */
-export const sizeSchema = z.unknown().transform((value, ctx): number => {
-  const parsed = typeof value === 'string' || typeof value === 'number' ? parseSize(value) : null;
-  if (parsed === null) {
-    ctx.addIssue({ code: 'custom', message: `expected a size like "2GB" or "512MiB", got ${describeValue(value)}` });
-    return z.NEVER;
-  }
-  return parsed;
-});
+export const sizeSchema = z
+  .unknown()
+  .transform((value, ctx): number => {
+    const parsed = typeof value === 'string' || typeof value === 'number' ? parseSize(value) : null;
+    if (parsed === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a size like "2GB" or "512MiB", got ${describeValue(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  })
+  .meta({ valueType: 'size' satisfies ValueType });
 
 /** A duration such as "15s", "5m", "1h" or a number of seconds; parsed to milliseconds. */
-export const durationSchema = z.unknown().transform((value, ctx): number => {
-  const parsed = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
-  if (parsed === null) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "5m" or "1h", got ${describeValue(value)}` });
-    return z.NEVER;
-  }
-  return parsed;
-});
+export const durationSchema = z
+  .unknown()
+  .transform((value, ctx): number => {
+    const parsed = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
+    if (parsed === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "5m" or "1h", got ${describeValue(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  })
+  .meta({ valueType: 'duration' satisfies ValueType });
 
-export const percentSchema = z.number().min(0).max(100);
+export const percentSchema = z
+  .number()
+  .min(0)
+  .max(100)
+  .meta({ valueType: 'percent' satisfies ValueType });
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'symbol') return 'a value that is not shown because it is a secret';
