@@ -6,6 +6,7 @@
 //
 // Never throws: Docker being down, slow or answering errors becomes `reachable: false` with a short
 // reason, and the rest of the snapshot carries on.
+import { setMaxListeners } from 'node:events';
 import type Dockerode from 'dockerode';
 
 import { type CgroupMemory, readCgroupMemory } from './cgroup-memory.js';
@@ -37,6 +38,15 @@ export interface ContainersResult {
 
 /** Inspects in flight at once: enough to hide latency, few enough not to queue up the daemon. */
 const INSPECT_CONCURRENCY = 8;
+
+/**
+ * Abort listeners the one signal of a collection may hold at once. Every Docker call in flight
+ * holds two until its exchange closes (node's http client one on the request, docker-modem one on
+ * the response), so the inspect phase holds up to 2 * INSPECT_CONCURRENCY: over node's default of
+ * 10 (a MaxListenersExceededWarning) from 6 containers on. Twice that is headroom; listeners that
+ * outlived their calls would still be reported.
+ */
+const ABORT_LISTENERS = 2 * 2 * INSPECT_CONCURRENCY;
 
 const COMPOSE_PROJECT = 'com.docker.compose.project';
 const COMPOSE_SERVICE = 'com.docker.compose.service';
@@ -210,6 +220,7 @@ async function collectAll(deps: CollectContainersDeps, signal: AbortSignal, setP
  */
 export async function collectContainers(deps: CollectContainersDeps): Promise<ContainersResult> {
   const controller = new AbortController();
+  setMaxListeners(ABORT_LISTENERS, controller.signal);
   let phase = 'connecting';
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
