@@ -105,7 +105,8 @@ function groupTarget(g: ProcessGroup, ctx: Context): AlertTarget {
   return { kind: 'group', name: g.name, containerId: g.containerId, containerName: g.containerName, labels };
 }
 
-function observation(rule: AlertRule, target: AlertTarget, value: number, evidence: Evidence, eligible = true): Observation {
+/** The observation of `value` for `rule` on `target`: the target's settings, the level reached (none when not eligible). */
+export function observation(rule: AlertRule, target: AlertTarget, value: number, evidence: Evidence, eligible = true): Observation {
   const settings = settingsFor(rule, overrideNames(target));
   const level = eligible ? levelOf(value, settings.thresholds) : null;
   return {

@@ -1,9 +1,8 @@
 // Rules from config-shaped input, observations by hand, and a driver that steps one alert
 // through a series of (time, value) samples.
-import { type AlertRule, alertsSchema, resolveRules, settingsFor } from '../../../src/config/alerts-schema.js';
-import { levelOf, overrideNames, thresholdOf } from '../../../src/alerts/evaluate.js';
+import { type AlertRule, alertsSchema, resolveRules } from '../../../src/config/alerts-schema.js';
+import { observation } from '../../../src/alerts/evaluate.js';
 import { step } from '../../../src/alerts/state-machine.js';
-import { alertFingerprint } from '../../../src/alerts/targets.js';
 import type { AlertState, AlertTarget, AlertTransition, Evidence, Observation } from '../../../src/alerts/types.js';
 
 export const MINUTE = 60_000;
@@ -30,22 +29,7 @@ export const HOST: AlertTarget = { kind: 'host', name: 'box', containerId: null,
 
 /** The observation evaluateRules would make of `value` for `rule` on `target`. */
 export function observe(rule: AlertRule, value: number, target: AlertTarget = containerTarget('api'), options: { eligible?: boolean; evidence?: Evidence } = {}): Observation {
-  const settings = settingsFor(rule, overrideNames(target));
-  const eligible = options.eligible ?? true;
-  const level = eligible ? levelOf(value, settings.thresholds) : null;
-  return {
-    fingerprint: alertFingerprint(rule.id, target),
-    ruleId: rule.id,
-    kind: rule.kind,
-    target,
-    value,
-    unit: rule.unit,
-    settings,
-    level,
-    threshold: thresholdOf(level, settings.thresholds),
-    eligible,
-    evidence: options.evidence ?? {},
-  };
+  return observation(rule, target, value, options.evidence ?? {}, options.eligible ?? true);
 }
 
 export interface Sample {
