@@ -374,15 +374,41 @@ build_node_rootfs() { # out.tar
   safe_rm_tree "$dir"
 }
 
+# The CA certificates this host trusts beyond Debian's (where an egress proxy re-signs TLS, npm in the
+# image cannot reach the registry without them). Not part of the cached rootfs: added at import.
+extra_ca_certs() {
+  local f
+  for f in /usr/local/share/ca-certificates/*.crt; do [[ -f $f ]] && printf '%s\n' "$f"; done
+  return 0
+}
+
 build_node_base_image() { # tag build-key rootfs.tar
-  local tag=$1 key=$2 rootfs=$3 check out
+  local tag=$1 key=$2 rootfs=$3 check out stage tarball=$3 certs=() changes=()
+  mapfile -t certs < <(extra_ca_certs)
+  if (( ${#certs[@]} )); then
+    # rootfs with the host's extra CAs added to the bundle (docker import refuses duplicate paths:
+    # delete the bundle, then append it), and Node told to trust the bundle (it has its own list)
+    stage=$(mktemp -d "$CACHE_DIR/stage.XXXXXX"); CLEANUP_DIRS+=("$stage")
+    mkdir -p "$stage/usr/local/share/ca-certificates" "$stage/etc/ssl/certs"
+    install -m 0644 "${certs[@]}" "$stage/usr/local/share/ca-certificates/"
+    { tar -xOf "$rootfs" ./etc/ssl/certs/ca-certificates.crt; cat "${certs[@]}"; } >"$stage/etc/ssl/certs/ca-certificates.crt"
+    tarball="$stage/image.tar"
+    cp "$rootfs" "$tarball"
+    tar --delete -f "$tarball" ./etc/ssl/certs/ca-certificates.crt
+    (cd "$stage" && tar --numeric-owner --owner=0 --group=0 -rf "$tarball" \
+      ./etc/ssl/certs/ca-certificates.crt ./usr/local/share/ca-certificates/*.crt)
+    changes+=(--change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt')
+    log "    with the host's extra CA certificates: ${certs[*]##*/}"
+  fi
   docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change "ENV NODE_VERSION=$NODE_BASE_NODE_VERSION" \
+    "${changes[@]}" \
     --change "LABEL $TEST_LABEL" \
     --change "LABEL com.memwarden.test.build=$key" \
     --change 'CMD ["node"]' \
-    "$rootfs" "$tag" >/dev/null
+    "$tarball" "$tag" >/dev/null
+  [[ -z ${stage:-} ]] || safe_rm_tree "$stage"
   # what the Dockerfile relies on: node, npm and the user node
   check="${TMP_CONTAINER_PREFIX}node-base-check"
   docker rm -f "$check" >/dev/null 2>&1 || true
@@ -392,9 +418,15 @@ build_node_base_image() { # tag build-key rootfs.tar
   log "    $out"
 }
 
-node_base_key() {
+node_rootfs_key() {
   { printf '%s\n' "$NODE_BASE_SUITE" "$NODE_BASE_INCLUDE" "$NODE_BASE_NODE_VERSION" "$NODE_BASE_NPM_VERSION"
-    declare -f build_node_rootfs build_node_base_image; } | sha 12
+    declare -f build_node_rootfs; } | sha 12
+}
+
+node_base_key() {
+  local certs=()
+  mapfile -t certs < <(extra_ca_certs)
+  { node_rootfs_key; declare -f build_node_base_image; (( ${#certs[@]} == 0 )) || cat "${certs[@]}"; } | sha 12
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -538,7 +570,7 @@ ensure_node_base_image() {
   step "image $NODE_BASE_IMAGE: building (node $NODE_BASE_NODE_VERSION, npm $NODE_BASE_NPM_VERSION)"
   mkdir -p "$CACHE_DIR" 2>/dev/null || cannot "cache dir $CACHE_DIR is not writable"
   [[ -w $CACHE_DIR ]] || cannot "cache dir $CACHE_DIR is not writable"
-  rootfs="$CACHE_DIR/node-rootfs-$key.tar"
+  rootfs="$CACHE_DIR/node-rootfs-$(node_rootfs_key).tar"
   if [[ -s $rootfs ]]; then
     log "    rootfs: cached $rootfs"
   else
