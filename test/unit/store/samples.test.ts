@@ -1,32 +1,25 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDatabase, openDatabase, type Database } from '../../../src/store/database.js';
+import { closeDatabase, openDatabase } from '../../../src/store/database.js';
 import { containerNames, latestImageSizes, queryHistory } from '../../../src/store/history.js';
 import { imageRepository, recordSnapshot } from '../../../src/store/samples.js';
-import { GiB, MiB, makeContainer, makeGroup, makeHost, makeSnapshot, makeTempDir } from './make-snapshot.js';
+import { makeTempDb, type TempDb } from '../remediate/helpers.js';
+import { GiB, MiB, makeContainer, makeGroup, makeHost, makeSnapshot } from './make-snapshot.js';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const MINUTE = 60_000;
 
-let temp: ReturnType<typeof makeTempDir>;
-let file: string;
-let db: Database;
+let store: TempDb;
 beforeEach(() => {
-  temp = makeTempDir();
-  file = join(temp.dir, 'memwarden.db');
-  db = openDatabase(file);
+  store = makeTempDb();
 });
-afterEach(() => {
-  closeDatabase(db);
-  temp.remove();
-});
+afterEach(() => store.close());
 
 describe('recordSnapshot', () => {
   it('records three polls and reads every stored figure back', () => {
     for (let i = 0; i < 3; i++) {
       recordSnapshot(
-        db,
+        store.db,
         makeSnapshot(T0 + i * MINUTE, {
           host: makeHost({
             usedBytes: (6 + i) * GiB,
@@ -65,7 +58,7 @@ describe('recordSnapshot', () => {
       );
     }
 
-    expect(db.prepare('SELECT * FROM host_samples ORDER BY t').all()).toEqual([0, 1, 2].map((i) => ({
+    expect(store.db.prepare('SELECT * FROM host_samples ORDER BY t').all()).toEqual([0, 1, 2].map((i) => ({
       t: T0 + i * MINUTE,
       total: 16 * GiB,
       used: (6 + i) * GiB,
@@ -78,7 +71,7 @@ describe('recordSnapshot', () => {
       oom_kills: i === 2 ? null : i,
     })));
 
-    const containers = db
+    const containers = store.db
       .prepare(
         `SELECT s.t, c.container_id AS id, c.name, c.image, c.image_id AS imageId, s.usage, s.mem_limit AS "limit",
                 s.percent, s.limit_hits AS limitHits, s.oom_kills AS oomKills, s.restarts
@@ -101,7 +94,7 @@ describe('recordSnapshot', () => {
     });
     expect(containers[5]).toMatchObject({ name: 'worker', limit: null, limitHits: null, oomKills: null });
 
-    const groups = db
+    const groups = store.db
       .prepare(
         `SELECT s.t, g.name, g.kind, g.container_name AS containerName, s.pss, s.rss, s.uss, s.members, s.pool_size AS poolSize
          FROM group_samples s JOIN process_groups g ON g.ref = s.group_ref ORDER BY s.t, g.name`,
@@ -123,37 +116,37 @@ describe('recordSnapshot', () => {
 
     // The same figures through the public history API.
     const range = [T0, T0 + 10 * MINUTE] as const;
-    expect(queryHistory(db, { kind: 'host' }, ...range)).toEqual([0, 1, 2].map((i) => ({
+    expect(queryHistory(store.db, { kind: 'host' }, ...range)).toEqual([0, 1, 2].map((i) => ({
       t: T0 + i * MINUTE,
       min: (6 + i) * GiB,
       avg: (6 + i) * GiB,
       max: (6 + i) * GiB,
       count: 1,
     })));
-    expect(queryHistory(db, { kind: 'host' }, ...range, 'psiSome').map((p) => p.avg)).toEqual([0.25, 0.25]);
-    expect(queryHistory(db, { kind: 'container', name: 'worker' }, ...range).map((p) => p.avg)).toEqual([
+    expect(queryHistory(store.db, { kind: 'host' }, ...range, 'psiSome').map((p) => p.avg)).toEqual([0.25, 0.25]);
+    expect(queryHistory(store.db, { kind: 'container', name: 'worker' }, ...range).map((p) => p.avg)).toEqual([
       500 * MiB,
       501 * MiB,
       502 * MiB,
     ]);
-    expect(queryHistory(db, { kind: 'container', name: 'worker' }, ...range, 'limit')).toEqual([]);
-    expect(queryHistory(db, { kind: 'group', name: 'celery:acme' }, ...range, 'uss').map((p) => p.avg)).toEqual([
+    expect(queryHistory(store.db, { kind: 'container', name: 'worker' }, ...range, 'limit')).toEqual([]);
+    expect(queryHistory(store.db, { kind: 'group', name: 'celery:acme' }, ...range, 'uss').map((p) => p.avg)).toEqual([
       250 * MiB,
       251 * MiB,
       252 * MiB,
     ]);
-    expect(containerNames(db, T0)).toEqual(['api', 'worker']);
-    expect(containerNames(db, T0 + 3 * MINUTE)).toEqual([]);
+    expect(containerNames(store.db, T0)).toEqual(['api', 'worker']);
+    expect(containerNames(store.db, T0 + 3 * MINUTE)).toEqual([]);
   });
 
   it('keeps only the top N process groups by PSS', () => {
     const groups = Array.from({ length: 60 }, (_, i) => makeGroup({ name: `g${i}`, pssBytes: i * MiB }));
-    recordSnapshot(db, makeSnapshot(T0, { processGroups: groups }));
-    recordSnapshot(db, makeSnapshot(T0 + MINUTE, { processGroups: groups }), 2);
+    recordSnapshot(store.db, makeSnapshot(T0, { processGroups: groups }));
+    recordSnapshot(store.db, makeSnapshot(T0 + MINUTE, { processGroups: groups }), 2);
 
     const stored = (t: number): string[] =>
       (
-        db
+        store.db
           .prepare(
             'SELECT g.name FROM group_samples s JOIN process_groups g ON g.ref = s.group_ref WHERE t = ? ORDER BY s.pss DESC',
           )
@@ -169,37 +162,37 @@ describe('recordSnapshot', () => {
       containers: [makeContainer({ name: 'api' })],
       processGroups: [makeGroup({ name: 'node' })],
     });
-    recordSnapshot(db, snapshot);
-    recordSnapshot(db, snapshot);
+    recordSnapshot(store.db, snapshot);
+    recordSnapshot(store.db, snapshot);
     for (const table of ['host_samples', 'container_samples', 'group_samples', 'containers', 'process_groups']) {
-      expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 1 });
+      expect(store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 1 });
     }
   });
 
   it('treats a recreated container (new id, same name) as one history', () => {
-    recordSnapshot(db, makeSnapshot(T0, { containers: [makeContainer({ name: 'api', id: 'old', memoryUsageBytes: 1 })] }));
+    recordSnapshot(store.db, makeSnapshot(T0, { containers: [makeContainer({ name: 'api', id: 'old', memoryUsageBytes: 1 })] }));
     recordSnapshot(
-      db,
+      store.db,
       makeSnapshot(T0 + MINUTE, { containers: [makeContainer({ name: 'api', id: 'new', memoryUsageBytes: 2 })] }),
     );
-    expect(queryHistory(db, { kind: 'container', name: 'api' }, T0, T0 + MINUTE).map((p) => p.avg)).toEqual([1, 2]);
+    expect(queryHistory(store.db, { kind: 'container', name: 'api' }, T0, T0 + MINUTE).map((p) => p.avg)).toEqual([1, 2]);
   });
 
   it('rejects a snapshot without a valid time and a negative topGroups, writing nothing', () => {
-    expect(() => recordSnapshot(db, { ...makeSnapshot(T0), takenAt: 'yesterday' })).toThrow(
+    expect(() => recordSnapshot(store.db, { ...makeSnapshot(T0), takenAt: 'yesterday' })).toThrow(
       'snapshot.takenAt is not a valid time: yesterday',
     );
-    expect(() => recordSnapshot(db, makeSnapshot(T0), -1)).toThrow(RangeError);
-    expect(db.prepare('SELECT count(*) AS n FROM host_samples').get()).toEqual({ n: 0 });
+    expect(() => recordSnapshot(store.db, makeSnapshot(T0), -1)).toThrow(RangeError);
+    expect(store.db.prepare('SELECT count(*) AS n FROM host_samples').get()).toEqual({ n: 0 });
   });
 
   it('writes nothing of a poll when one row fails (one transaction per poll)', () => {
     const bad = makeSnapshot(T0, {
       containers: [makeContainer({ name: 'api' }), makeContainer({ name: 'broken', restartCount: null as unknown as number })],
     });
-    expect(() => recordSnapshot(db, bad)).toThrow(/NOT NULL constraint failed: container_samples.restarts/);
+    expect(() => recordSnapshot(store.db, bad)).toThrow(/NOT NULL constraint failed: container_samples.restarts/);
     for (const table of ['host_samples', 'container_samples', 'containers', 'images']) {
-      expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
+      expect(store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
     }
   });
 
@@ -208,17 +201,17 @@ describe('recordSnapshot', () => {
     const v2 = `sha256:${'2'.repeat(64)}`;
     const api = (imageId: string, imageSizeBytes: number | null, image = 'ghcr.io/acme/api:1.0') =>
       makeContainer({ name: 'api', image, imageId, imageSizeBytes });
-    recordSnapshot(db, makeSnapshot(T0, { containers: [api(v1, 300 * MiB)] }));
-    recordSnapshot(db, makeSnapshot(T0 + MINUTE, { containers: [api(v1, null)] }));
-    recordSnapshot(db, makeSnapshot(T0 + 2 * MINUTE, { containers: [api(v2, 900 * MiB, 'ghcr.io/acme/api:1.1')] }));
+    recordSnapshot(store.db, makeSnapshot(T0, { containers: [api(v1, 300 * MiB)] }));
+    recordSnapshot(store.db, makeSnapshot(T0 + MINUTE, { containers: [api(v1, null)] }));
+    recordSnapshot(store.db, makeSnapshot(T0 + 2 * MINUTE, { containers: [api(v2, 900 * MiB, 'ghcr.io/acme/api:1.1')] }));
     recordSnapshot(
-      db,
+      store.db,
       makeSnapshot(T0 + 3 * MINUTE, {
         containers: [makeContainer({ name: 'cache', image: 'redis:7', imageId: `sha256:${'3'.repeat(64)}` })],
       }),
     );
 
-    expect(latestImageSizes(db)).toEqual([
+    expect(latestImageSizes(store.db)).toEqual([
       {
         repository: 'ghcr.io/acme/api',
         images: [
@@ -263,7 +256,7 @@ describe('recordSnapshot', () => {
     for (let i = 0; i < 2880; i++) {
       const jitter = (k: number) => ((i * 7919 + k * 104729) % 1000) * 4096;
       recordSnapshot(
-        db,
+        store.db,
         makeSnapshot(T0 + i * MINUTE, {
           host: makeHost({ usedBytes: 6 * GiB + jitter(0), availableBytes: 10 * GiB - jitter(0) }),
           containers: containers.map((c, k) => ({
@@ -281,11 +274,11 @@ describe('recordSnapshot', () => {
       );
     }
     const elapsedMs = performance.now() - started;
-    closeDatabase(db);
-    const bytes = statSync(file).size;
-    db = openDatabase(file);
-    expect(db.prepare('SELECT count(*) AS n FROM group_samples').get()).toEqual({ n: 2880 * 50 });
-    expect(db.prepare('SELECT count(*) AS n FROM container_samples').get()).toEqual({ n: 2880 * 20 });
+    closeDatabase(store.db);
+    const bytes = statSync(store.file).size;
+    store.db = openDatabase(store.file);
+    expect(store.db.prepare('SELECT count(*) AS n FROM group_samples').get()).toEqual({ n: 2880 * 50 });
+    expect(store.db.prepare('SELECT count(*) AS n FROM container_samples').get()).toEqual({ n: 2880 * 20 });
     await annotate(
       `db size after 2880 polls x (20 containers + 50 groups): ${(bytes / MiB).toFixed(2)} MiB ` +
         `(${Math.round(bytes / (2880 * 71))} bytes per sample row); recorded in ${Math.round(elapsedMs)} ms`,
