@@ -74,6 +74,8 @@ describe('renderAudit', () => {
     const json = toAuditJson(entries);
     expect(json.schemaVersion).toBe(1);
     expect(json.entries.map((e) => e.id)).toEqual([1, 2, 3]);
+    // Written out, not derived from entry(): this pins the schemaVersion 1 field names, which must
+    // not follow a rename of AuditEntry's.
     expect(json.entries[0]).toEqual({
       id: 1,
       at: '2025-10-27T09:00:00.000Z',
