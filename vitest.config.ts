@@ -11,6 +11,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Not a speed target (those are in bench/): a guard against hangs. The unit tests run
+          // beside the integration project (an image build among them), so a property test's
+          // hundreds of runs may take several seconds on a busy 2-CPU machine.
+          testTimeout: 30_000,
         },
       },
       {

@@ -97,4 +97,7 @@ function invokedDirectly(): boolean {
 
 if (invokedDirectly()) {
   process.exitCode = await main(process.argv.slice(2), process.env, processIo);
+  // Everything has been closed; a socket or timer some library left behind must not keep a
+  // stopped memwarden alive past Docker's grace period. Unref'd: a clean exit is not delayed.
+  setTimeout(() => process.exit(), 2_000).unref();
 }

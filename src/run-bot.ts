@@ -21,6 +21,10 @@ import { formatBytes } from './format/units.js';
 import { loadRunbooks } from './remediate/load-runbooks.js';
 import { createRemediation } from './remediate/remediation.js';
 import type { Logger } from './log/logger.js';
+import { defaultStaleAfterMs, evaluateHealth } from './ops/health.js';
+import { createBotMetrics } from './ops/metrics.js';
+import { startOpsServer } from './ops/ops-server.js';
+import { within } from './ops/within.js';
 import { createAlertNotifier } from './slack/alert-notifier.js';
 import { createSlackChartSink } from './slack/delivery/chart-upload.js';
 import type { BotServices } from './slack/bot-services.js';
@@ -182,20 +186,58 @@ export async function runBot(deps: BotDeps): Promise<number> {
     notifier.notify(transitions);
   };
 
-  const poller = startPoller({ intervalMs: config.poll.interval, logger, collect: takeSnapshot, onSnapshot });
+  const metrics = createBotMetrics({ db, clock: Date.now });
+  const poller = startPoller({
+    intervalMs: config.poll.interval,
+    logger,
+    collect: takeSnapshot,
+    onSnapshot: (snapshot, log) => {
+      onSnapshot(snapshot, log);
+      metrics.observeSnapshot(snapshot);
+    },
+    onFailure: () => metrics.observePollFailure(),
+  });
+
+  const startedAt = Date.now();
+  const staleAfterMs = config.ops.pollStaleAfter ?? defaultStaleAfterMs(config.poll.interval, config.poll.sourceTimeout);
+  let stopping = false;
+  const health = () =>
+    evaluateHealth({
+      now: Date.now(),
+      startedAt,
+      lastPollAt: poller.lastSuccessAt()?.getTime() ?? null,
+      staleAfterMs,
+      docker: previous ? previous.docker : null,
+      slack: slack.link(),
+      stopping,
+    });
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | null = null;
+  try {
+    ops = config.ops.port === 0 ? null : await startOpsServer({ host: config.ops.host, port: config.ops.port, health, metrics, logger: logger.child({ component: 'ops' }) });
+  } catch (err) {
+    // A taken port must not take alerting down with it: say so loudly and run without it.
+    logger.error({ err, port: config.ops.port }, 'Cannot serve /metrics and /healthz (set ops.port or MEMWARDEN_OPS_PORT); running without them');
+  }
 
   const signal = await (deps.stopSignal ?? waitForSignal());
-  logger.info({ signal }, 'Stopping');
-  await poller.stop();
+  // Everything below shares one grace period, so memwarden exits before Docker's SIGKILL.
+  const graceEnd = Date.now() + config.ops.shutdownGrace;
+  const left = (reserveMs: number) => Math.max(0, graceEnd - reserveMs - Date.now());
+  stopping = true;
+  logger.info({ signal, graceMs: config.ops.shutdownGrace }, 'Stopping');
+  // The poll in flight finishes and is recorded; none starts after it.
+  if ((await within(poller.stop(), left(3_000))) === 'timeout') logger.warn('Stopped without waiting longer for the poll in flight');
   oomWatcher.stop();
-  await slack.stop();
+  await within(slack.stop(), left(2_500));
   await digest?.stop();
-  // Lets a running remediation finish (bounded by its runbook's timeout), then flushes what it posted.
-  await remediation.stop();
-  await dispatcher.stop();
-  // Whatever is still queued stays in the outbox and goes out after the next start.
+  // A running remediation finishes (bounded by its runbook's timeout and the grace)...
+  await remediation.stop(left(2_000));
+  // ...then what it and the alerts queued is sent while time is left; the rest stays in the
+  // outbox (SQLite) and goes out after the next start.
+  const flushed = await dispatcher.flush(Date.now() + left(1_500));
+  await ops?.close();
   closeDatabase(db);
-  logger.info('Stopped');
+  logger.info({ sent: flushed.sent, waitedMs: Date.now() - (graceEnd - config.ops.shutdownGrace) }, 'Stopped');
   return EXIT.ok;
 }
 

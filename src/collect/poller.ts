@@ -8,6 +8,8 @@ export interface PollerOptions {
   collect: () => Promise<Snapshot>;
   /** Called with every snapshot; its errors are logged and do not stop polling. */
   onSnapshot: (snapshot: Snapshot, log: Logger) => Promise<void> | void;
+  /** Called when a poll threw (after it is logged), e.g. to count it. */
+  onFailure?: () => void;
   logger: Logger;
 }
 
@@ -36,6 +38,7 @@ export function startPoller(options: PollerOptions): Poller {
       log.debug({ durationMs: snapshot.durationMs, containers: snapshot.containers.length, errors: snapshot.errors.length }, 'Poll finished');
     } catch (err) {
       log.error({ err }, 'Poll failed');
+      options.onFailure?.();
     }
   };
 

@@ -142,8 +142,12 @@ export interface Remediation {
   audit(n: number): AuditEntry[];
   /** `/mem remediation on|off`: admins only (config.slack.admins). */
   setSwitch(on: boolean, user: string): RemediationAnswer;
-  /** Refuses new work, cancels timers, lets a running remediation finish (bounded by its timeout). */
-  stop(): Promise<void>;
+  /**
+   * Refuses new work, cancels timers, lets a running remediation finish: bounded by its timeout
+   * and by `maxWaitMs` (the shutdown grace). One cut short stays "executing" in the store and is
+   * reported as interrupted at the next start (recover()), never run again.
+   */
+  stop(maxWaitMs?: number): Promise<void>;
 }
 
 /** A fix button stays valid this long (the alert message may stay in the channel for weeks). */
@@ -748,13 +752,13 @@ export function createRemediation(deps: RemediationDeps): Remediation {
       return answer(true, renderSwitchChanged(on), null);
     },
 
-    async stop() {
+    async stop(maxWaitMs) {
       stopping = true;
       for (const cancel of timers) cancel();
       timers.clear();
       armedAt.clear();
       const longest = Math.max(0, ...[...byId.values()].map((rb) => rb.timeoutMs));
-      const bound = longest + EXECUTOR_GRACE_MS + 5_000;
+      const bound = Math.min(longest + EXECUTOR_GRACE_MS + 5_000, maxWaitMs ?? Infinity);
       let timer: NodeJS.Timeout | undefined;
       const gaveUp = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), bound);

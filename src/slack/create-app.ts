@@ -1,7 +1,7 @@
 // The Bolt app: only wiring. Socket Mode when an app-level token is configured (no public
 // endpoint needed), else HTTP on config.slack.port at /slack/events with request signing.
 // Listeners live in listeners/, the work they do in commands/ and render/.
-import { App, type Receiver } from '@slack/bolt';
+import { App, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createBoltLogger } from './bolt-logger.js';
@@ -33,6 +33,8 @@ export interface SlackAppDeps {
   identity?: BotIdentity;
   /** Tests: a receiver that feeds events through app.processEvent (no socket, no port). */
   receiver?: Receiver;
+  /** Socket Mode: told when the WebSocket to Slack connects, reconnects or drops (for /healthz). */
+  onConnection?: (connected: boolean, detail: string) => void;
 }
 
 export type SlackMode = 'socket' | 'http';
@@ -70,7 +72,16 @@ export function createSlackApp(deps: SlackAppDeps): App {
   if (deps.receiver) {
     app = new App({ ...common, receiver: deps.receiver });
   } else if (mode === 'socket') {
-    app = new App({ ...common, socketMode: true, appToken: slack.appToken });
+    // Built here rather than by `socketMode: true` (same options Bolt would pass) to see its
+    // client's connection events, which App keeps private.
+    const receiver = new SocketModeReceiver({ appToken: slack.appToken ?? '', logger: boltLogger, logLevel: boltLogger.getLevel() });
+    const report = deps.onConnection;
+    if (report) {
+      receiver.client.on('connected', () => report(true, 'Socket Mode connected'));
+      receiver.client.on('reconnecting', () => report(false, 'Socket Mode reconnecting'));
+      receiver.client.on('disconnected', () => report(false, 'Socket Mode disconnected'));
+    }
+    app = new App({ ...common, receiver });
   } else {
     app = new App({ ...common, signingSecret: slack.signingSecret, port: slack.port, endpoints: HTTP_EVENTS_PATH });
   }

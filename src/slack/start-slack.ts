@@ -1,9 +1,10 @@
 // The Slack end of `memwarden run`: in Slack mode, check the token and channels, start the Bolt
 // app and deliver through the Web API; in console mode, print what would be posted.
 import type { Logger } from '../log/logger.js';
+import type { SlackLink } from '../ops/health.js';
 import type { BotServices } from './bot-services.js';
 import { checkSlackSetup, createSetupClient, hasFatal, type SetupProblem } from './check-token.js';
-import { createSlackApp } from './create-app.js';
+import { createSlackApp, slackMode } from './create-app.js';
 import { createConsoleSink } from './delivery/console-sink.js';
 import type { MessageSink } from './delivery/message-sink.js';
 import { createOutboxWebClient, createWebApiSink } from './delivery/web-api-sink.js';
@@ -13,6 +14,8 @@ export interface SlackEndpoint {
   sink: MessageSink;
   /** Problems found at start; fatal ones mean memwarden must not start. */
   problems: SetupProblem[];
+  /** The connection to Slack now, for /healthz. */
+  link(): SlackLink;
   stop(): Promise<void>;
 }
 
@@ -20,19 +23,28 @@ export async function startSlack(options: { services: BotServices; logger: Logge
   const { services, logger } = options;
   const { slack } = services.config;
   if (!slack.botToken) {
-    return { mode: 'console', sink: createConsoleSink(options.out), problems: [], stop: async () => {} };
+    return { mode: 'console', sink: createConsoleSink(options.out), problems: [], link: () => ({ mode: 'console' }), stop: async () => {} };
   }
   const channels = [...new Set([slack.channels.default, slack.channels.warning, slack.channels.critical].filter((c): c is string => !!c))];
   const report = await checkSlackSetup(createSetupClient({ token: slack.botToken, ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}), logger }), { channels });
-  if (hasFatal(report)) return { mode: 'slack', sink: createConsoleSink(options.out), problems: report.problems, stop: async () => {} };
+  const transport = slackMode(slack);
+  let link: SlackLink = { mode: transport, connected: false, detail: 'not started' };
+  if (hasFatal(report)) return { mode: 'slack', sink: createConsoleSink(options.out), problems: report.problems, link: () => link, stop: async () => {} };
 
-  const app = createSlackApp({ config: services.config, logger, services, ...(report.identity ? { identity: report.identity } : {}) });
+  const onConnection = (connected: boolean, detail: string) => {
+    if (connected !== (link.mode !== 'console' && link.connected)) logger.info({ connected, detail }, 'Slack connection changed');
+    link = { mode: transport, connected, detail };
+  };
+  const app = createSlackApp({ config: services.config, logger, services, onConnection, ...(report.identity ? { identity: report.identity } : {}) });
   await app.start();
+  // HTTP mode has no connection of its own: once the receiver listens, Slack can reach it.
+  if (transport === 'http') link = { mode: 'http', connected: true, detail: `HTTP receiver listening on port ${slack.port}` };
   const client = createOutboxWebClient({ token: slack.botToken, ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}) });
   return {
     mode: 'slack',
     sink: createWebApiSink(client),
     problems: report.problems,
+    link: () => link,
     stop: async () => {
       await app.stop();
     },

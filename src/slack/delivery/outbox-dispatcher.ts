@@ -88,6 +88,11 @@ export interface OutboxDispatcher {
   start(): void;
   /** Lets the message in flight finish, then resolves; nothing new is started. */
   stop(): Promise<void>;
+  /**
+   * Shutdown: stops the loop, then sends what is due until `deadline` (epoch ms, by the clock).
+   * What is left, or waits for a retry, stays in the outbox and goes out after the next start.
+   */
+  flush(deadline: number): Promise<DrainResult>;
   /** Something was enqueued: the loop should look now rather than at its next poll. */
   wake(): void;
 }
@@ -298,6 +303,14 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     });
   }
 
+  async function stop(): Promise<void> {
+    stopping = true;
+    wakeIdle?.();
+    const running = loop;
+    loop = null;
+    if (running) await running;
+  }
+
   return {
     drain() {
       return exclusive(() => drainOnce(true, () => true));
@@ -321,12 +334,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       })();
     },
 
-    async stop() {
-      stopping = true;
-      wakeIdle?.();
-      const running = loop;
-      loop = null;
-      if (running) await running;
+    stop,
+
+    async flush(deadline) {
+      await stop();
+      return exclusive(() => drainOnce(true, () => clock() < deadline));
     },
 
     wake() {

@@ -235,6 +235,23 @@ describe('outbox dispatcher', () => {
     expect(posted).toEqual(['a']);
   });
 
+  it('flush(deadline) stops the loop and sends what is due until the deadline; the rest stays queued', async () => {
+    const sink = scriptedSink(clock);
+    // 1.1 s spacing per channel: by the deadline (2.5 s) three of five ops to one channel fit.
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 1100 });
+    for (const key of ['a', 'b', 'c', 'd', 'e']) {
+      enqueueSlackOp(t.db, { orderingKey: key, messageKey: null, op: 'post', channel: '#ops', message: message(key) }, clock.now);
+    }
+    const result = await d.flush(clock.now + 2500);
+    expect(result).toEqual({ sent: 3, failed: 0, retrying: 0 });
+    expect(sink.calls.map((c) => c.text)).toEqual(['a', 'b', 'c']);
+    expect(countPendingOutbox(t.db)).toBe(2);
+    // Nothing was lost: a later dispatcher (the next start) sends the rest.
+    const next = dispatcher(sink, { minIntervalPerChannelMs: 0 }).d;
+    expect(await next.drain()).toEqual({ sent: 2, failed: 0, retrying: 0 });
+    expect(sink.calls.map((c) => c.text)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('wake() makes the running loop pick up new ops before its next poll', async () => {
     const sink = scriptedSink(clock);
     const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0, pollIntervalMs: 60_000 });

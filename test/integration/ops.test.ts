@@ -1,0 +1,263 @@
+// memwarden run as a real process: /metrics and /healthz against the real Docker engine, and
+// SIGTERM in the middle of a poll and in the middle of an approved remediation. Only Slack is
+// fake (nock, preloaded into the child: fixtures/fake-slack-preload.ts).
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { type BotProcess, freePort, holdingDockerProxy, scratchEngine, spawnBot, waitForHealth } from './bot-process.js';
+import { FAKE_SLACK_API, FAKE_SLACK_HOOKS } from './fixtures/fake-slack-preload-urls.js';
+import { type CeleryWorkerHandle, describeWithEnv, docker, startCeleryWorker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const PRELOAD = join(REPO, 'test/integration/fixtures/fake-slack-preload.ts');
+
+describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
+  const dirs: string[] = [];
+  const bots: BotProcess[] = [];
+  const tempDir = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  const start = async (options: Parameters<typeof spawnBot>[0]) => {
+    const bot = await spawnBot(options);
+    bots.push(bot);
+    return bot;
+  };
+  afterEach(async () => {
+    for (const bot of bots.splice(0)) {
+      if (bot.child.exitCode === null && bot.child.signalCode === null) {
+        bot.child.kill('SIGKILL');
+        await bot.exited;
+      }
+    }
+  });
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('/metrics carries the test environment containers with the figure docker stats shows', async () => {
+    const env = useTestEnv();
+    const bot = await start({ env: { MEMWARDEN_DATA_DIR: tempDir('mw-ops-'), MEMWARDEN_POLL_INTERVAL: '1s' } });
+    await waitForHealth(bot, 200);
+    const res = await fetch(`${bot.opsUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const series = (name: string, label: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name}{`) && line.includes(label))
+        .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+
+    const [ours] = series('memwarden_container_memory_usage_bytes', `container="${env.MW_TEST_BUSY_CONTAINER}"`);
+    expect(ours, text.slice(0, 3000)).toBeGreaterThan(0);
+    // docker stats prints MiB with two decimals; the busybox container's memory is steady.
+    const stats = docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', env.MW_TEST_BUSY_CONTAINER]);
+    const statsBytes = parseDockerSize(stats.split('/')[0]?.trim() ?? '');
+    expect(Math.abs((ours ?? 0) - statsBytes) / statsBytes).toBeLessThan(0.02);
+    expect(series('memwarden_container_memory_usage_bytes', `container="${env.MW_TEST_CELERY_CONTAINER}"`)[0]).toBeGreaterThan(0);
+    expect(text).toMatch(/^memwarden_docker_up 1$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^memwarden_poll_duration_seconds_count [1-9]\d*$/m);
+    expect(text).toMatch(/^memwarden_host_memory_total_bytes [1-9]\d*$/m);
+  });
+
+  it('/healthz turns 503 when Docker stops and 200 again when it is back', async () => {
+    const engine = scratchEngine(tempDir('mw-engine-'));
+    try {
+      await engine.start();
+      const bot = await start({ env: { MEMWARDEN_DATA_DIR: tempDir('mw-ops-'), MEMWARDEN_POLL_INTERVAL: '1s', DOCKER_HOST: `unix://${engine.socket}` } });
+      const healthy = await waitForHealth(bot, 200);
+      expect(healthy.checks.docker).toEqual({ ok: true, detail: 'reachable' });
+      expect(healthy.checks.slack.mode).toBe('console');
+
+      await engine.stop();
+      const down = await waitForHealth(bot, 503);
+      expect(down.status).toBe('unhealthy');
+      expect(down.checks.docker.ok).toBe(false);
+      expect(down.checks.docker.detail).toMatch(/^unreachable: /);
+      // Polling goes on (the host is still measured): only Docker is down.
+      expect(down.checks.poll.ok).toBe(true);
+
+      await engine.start();
+      const back = await waitForHealth(bot, 200);
+      expect(back.checks.docker.ok).toBe(true);
+    } finally {
+      await engine.remove();
+    }
+  });
+
+  it('SIGTERM during a poll: the poll finishes and is recorded, then memwarden exits 0 within its grace period', async () => {
+    const dataDir = tempDir('mw-ops-');
+    const proxy = await holdingDockerProxy(join(tempDir('mw-proxy-'), 'docker.sock'));
+    try {
+      const bot = await start({ env: { MEMWARDEN_DATA_DIR: dataDir, MEMWARDEN_POLL_INTERVAL: '1s', DOCKER_HOST: `unix://${proxy.socket}` } });
+      await waitForHealth(bot, 200);
+      // The next poll's container list is held at the proxy: the poll is in flight.
+      await proxy.holdNext(/^GET \/(v[\d.]+\/)?containers\/json/);
+      const signalledAt = Date.now();
+      bot.child.kill('SIGTERM');
+      await waitUntil('memwarden to log Stopping', () => (bot.logs('Stopping').length > 0 ? true : undefined));
+      setTimeout(() => proxy.release(), 1_500);
+      const exit = await bot.exited;
+      expect(exit.code, bot.output().slice(-3000)).toBe(0);
+      // Within the default grace (8 s) with room to spare: Docker SIGKILLs at 10 s.
+      expect(exit.at - signalledAt).toBeLessThan(8_000);
+
+      const finished = bot.logs('Poll finished');
+      const stopping = bot.logs('Stopping')[0];
+      const last = finished.at(-1);
+      // The held poll finished after the signal, and nothing failed on the way out.
+      expect(Number(last?.time)).toBeGreaterThan(Number(stopping?.time));
+      expect(bot.logs('Poll failed')).toEqual([]);
+      expect(bot.logs('Stopped')).toHaveLength(1);
+      // Every finished poll, the held one included, is in the history: nothing lost.
+      const db = new Database(join(dataDir, 'memwarden.db'), { readonly: true });
+      try {
+        const { n } = db.prepare('SELECT count(*) AS n FROM host_samples').get() as { n: number };
+        expect(n).toBe(finished.length);
+      } finally {
+        db.close();
+      }
+    } finally {
+      proxy.release();
+      await proxy.close();
+    }
+  });
+
+  it('SIGTERM during an approved remediation: it finishes, its result reaches Slack, memwarden exits 0', async () => {
+    const SIGNING_SECRET = 'ops-test-signing-secret-0123456789';
+    const APPROVER = 'U0APPROVER';
+    const REQUESTER = 'U0REQUEST1';
+    const CHANNEL = 'C0MEMWARD';
+    let worker: CeleryWorkerHandle | undefined;
+    try {
+      worker = await startCeleryWorker(uniqueName('sd'), { concurrency: 1, labels: { 'com.memwarden.remediate': 'true' } });
+      const startedBefore = inspectStartedAt(worker.container);
+      const runbookDir = tempDir('mw-runbooks-');
+      for (const file of readdirSync(join(REPO, 'commands')).filter((f) => f.endsWith('.yml'))) {
+        const text = readFileSync(join(REPO, 'commands', file), 'utf8')
+          .replace(/^enabled: false/m, 'enabled: true')
+          .replace(/users: \[\]/, `users: [${APPROVER}]`);
+        writeFileSync(join(runbookDir, file), text);
+      }
+      const dataDir = tempDir('mw-ops-');
+      const slackLog = join(dataDir, 'slack.jsonl');
+      writeFileSync(slackLog, '');
+      const configFile = join(dataDir, 'memwarden.yml');
+      writeFileSync(configFile, `remediation:\n  runbooksDir: ${runbookDir}\nops:\n  shutdownGrace: 9s\ndigest:\n  enabled: false\n`);
+      const slackPort = await freePort();
+      const bot = await start({
+        preload: PRELOAD,
+        args: ['--config', configFile],
+        env: {
+          MEMWARDEN_DATA_DIR: dataDir,
+          MEMWARDEN_POLL_INTERVAL: '2s',
+          SLACK_BOT_TOKEN: 'xoxb-0000-ops-test',
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: `${FAKE_SLACK_API}/api/`,
+          SLACK_CHANNEL: CHANNEL,
+          PORT: String(slackPort),
+          MW_FAKE_SLACK_LOG: slackLog,
+        },
+      });
+      const health = await waitForHealth(bot, 200);
+      expect(health.checks.slack).toMatchObject({ ok: true, mode: 'http' });
+      const slackCalls = () =>
+        readFileSync(slackLog, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { at: number; method: string; body: Record<string, unknown>; ts?: string });
+
+      const post = async (body: string) => {
+        const timestamp = Math.floor(Date.now() / 1000);
+        const signature = createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex');
+        const res = await fetch(`http://127.0.0.1:${slackPort}/slack/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${signature}` },
+          body,
+        });
+        await res.text();
+        return res.status;
+      };
+      const responseUrl = `${FAKE_SLACK_HOOKS}/actions/T0MEMWARD/1/ops`;
+      expect(
+        await post(
+          new URLSearchParams({ team_id: 'T0MEMWARD', channel_id: CHANNEL, user_id: REQUESTER, user_name: 'req', command: '/mem', text: `run restart-celery-worker ${worker.container} grace=5s`, response_url: responseUrl, trigger_id: '1.2.3', api_app_id: 'A0MEMWARD' }).toString(),
+        ),
+      ).toBe(200);
+      const approval = await waitUntil('the approval message', () =>
+        slackCalls().find((c) => c.method === 'chat.postMessage' && c.body.thread_ts === undefined && JSON.stringify(c.body.blocks ?? []).includes('restart-celery-worker')),
+      );
+      const approve = (approval.body.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[])
+        .find((b) => b.type === 'actions')
+        ?.elements?.find((e) => /approve/i.test(e.action_id ?? ''));
+      expect(approve?.value).toBeTruthy();
+      const click = {
+        type: 'block_actions',
+        user: { id: APPROVER, username: 'approver', name: 'approver', team_id: 'T0MEMWARD' },
+        api_app_id: 'A0MEMWARD',
+        token: 'unused',
+        container: { type: 'message', message_ts: approval.ts, channel_id: CHANNEL, is_ephemeral: false },
+        trigger_id: '1.2.3',
+        team: { id: 'T0MEMWARD', domain: 'acme' },
+        channel: { id: CHANNEL, name: 'ops' },
+        message: { type: 'message', ts: approval.ts, text: 'approval' },
+        response_url: responseUrl,
+        actions: [{ type: 'button', action_id: approve?.action_id, block_id: 'approval_actions', text: { type: 'plain_text', text: 'Approve' }, value: approve?.value, action_ts: '1764320000.000200' }],
+      };
+      expect(await post(new URLSearchParams({ payload: JSON.stringify(click) }).toString())).toBe(200);
+      // The click was acknowledged; the restart is running now. Stop memwarden in the middle of it.
+      const statusNow = () => {
+        const db = new Database(join(dataDir, 'memwarden.db'), { readonly: true });
+        try {
+          return (db.prepare('SELECT status FROM remediation_requests').get() as { status: string } | undefined)?.status;
+        } finally {
+          db.close();
+        }
+      };
+      await waitUntil('the remediation to be executing', () => (statusNow() === 'executing' ? true : undefined), { timeoutMs: 10_000, intervalMs: 25 });
+      const signalledAt = Date.now();
+      bot.child.kill('SIGTERM');
+      const exit = await bot.exited;
+      expect(exit.code, bot.output().slice(-4000)).toBe(0);
+      expect(exit.at - signalledAt).toBeLessThan(9_000);
+
+      // It ran, once: the container was restarted.
+      const startedAfter = inspectStartedAt(worker.container);
+      expect(startedAfter).not.toBe(startedBefore);
+      // Its result was posted before exit: the approval message's thread has it.
+      const replies = slackCalls().filter((c) => c.method === 'chat.postMessage' && c.body.thread_ts === approval.ts && c.at >= signalledAt);
+      expect(replies.map((c) => String(c.body.text)).join('\n')).toMatch(new RegExp(`applied: restarted ${worker.container}`));
+      expect(slackCalls().filter((c) => c.method === 'unmatched')).toEqual([]);
+      // The store agrees, and nothing is left for the next start.
+      const db = new Database(join(dataDir, 'memwarden.db'), { readonly: true });
+      try {
+        const statuses = db.prepare('SELECT status FROM remediation_requests').all() as { status: string }[];
+        expect(statuses.map((s) => s.status)).toEqual(['succeeded']);
+        const { pending } = db.prepare("SELECT count(*) AS pending FROM outbox WHERE status IN ('pending', 'sending')").get() as { pending: number };
+        expect(pending).toBe(0);
+      } finally {
+        db.close();
+      }
+    } finally {
+      worker?.stop();
+    }
+  });
+});
+
+function inspectStartedAt(container: string): string {
+  return docker(['inspect', '-f', '{{.State.StartedAt}}', container]);
+}
+
+/** docker stats' sizes: "64.77MiB", "1.2GiB", "512KiB", "800B". */
+function parseDockerSize(text: string): number {
+  const m = /^([\d.]+)\s*(B|KiB|MiB|GiB|kB|MB|GB)$/.exec(text);
+  if (!m) throw new Error(`cannot parse docker stats size ${JSON.stringify(text)}`);
+  const unit = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, kB: 1e3, MB: 1e6, GB: 1e9 }[m[2] as 'B'];
+  return Number(m[1]) * unit;
+}
