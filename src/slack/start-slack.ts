@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { SlackLink } from '../ops/health.js';
 import type { BotServices } from './bot-services.js';
 import { checkSlackSetup, createSetupClient, hasFatal, type SetupProblem } from './check-token.js';
-import { createSlackApp, slackMode } from './create-app.js';
+import { createSlackApp, SlackSetupError, slackMode } from './create-app.js';
 import { createConsoleSink } from './delivery/console-sink.js';
 import type { MessageSink } from './delivery/message-sink.js';
 import { createOutboxWebClient, createWebApiSink } from './delivery/web-api-sink.js';
@@ -25,9 +25,16 @@ export async function startSlack(options: { services: BotServices; logger: Logge
   if (!slack.botToken) {
     return { mode: 'console', sink: createConsoleSink(options.out), problems: [], link: () => ({ mode: 'console' }), stop: async () => {} };
   }
+  let transport: ReturnType<typeof slackMode>;
+  try {
+    transport = slackMode(slack);
+  } catch (err) {
+    // A token without a transport is a configuration mistake: exit 2 with the sentence, like the others.
+    if (!(err instanceof SlackSetupError)) throw err;
+    return { mode: 'slack', sink: createConsoleSink(options.out), problems: [{ severity: 'fatal', message: err.message }], link: () => ({ mode: 'console' }), stop: async () => {} };
+  }
   const channels = [...new Set([slack.channels.default, slack.channels.warning, slack.channels.critical].filter((c): c is string => !!c))];
   const report = await checkSlackSetup(createSetupClient({ token: slack.botToken, ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}), logger }), { channels });
-  const transport = slackMode(slack);
   let link: SlackLink = { mode: transport, connected: false, detail: 'not started' };
   if (hasFatal(report)) return { mode: 'slack', sink: createConsoleSink(options.out), problems: report.problems, link: () => link, stop: async () => {} };
 

@@ -37,6 +37,28 @@ describe('runBot start-up checks', () => {
   });
 });
 
+describe('runBot without a Slack transport', () => {
+  useNock();
+
+  it('refuses a bot token with neither an app token nor a signing secret: exit 2, one sentence, before calling Slack', async () => {
+    // No nock mock: with net connect disabled, any call to Slack would fail the test.
+    const dir = makeTempDir();
+    const c = io();
+    const code = await runBot({
+      config: { ...testConfig({ appToken: undefined }), dataDir: dir.dir },
+      configFile: null,
+      logger: captureLogger().logger,
+      docker: new Dockerode({ socketPath: '/nonexistent.sock' }),
+      io: c.io,
+      version: 'test',
+      stopSignal: new Promise(() => {}),
+    });
+    expect(code).toBe(2);
+    expect(c.err).toEqual([expect.stringMatching(/^memwarden: Slack fatal: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN \(Socket Mode\) nor SLACK_SIGNING_SECRET/)]);
+    dir.remove();
+  });
+});
+
 describe('runBot in console mode', () => {
   it('prints an alert as the Slack message it would post, then stops cleanly on the signal', async () => {
     const dir = makeTempDir();
