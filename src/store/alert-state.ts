@@ -5,7 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { AlertState, AlertTarget, AlertTransition, Evidence, HistoryReader, NewSilence, Silence } from '../alerts/types.js';
 import type { Database } from './database.js';
 import { queryHistory } from './history.js';
-import { toStoreError } from './store-error.js';
+import { guard } from './store-error.js';
 
 export interface AlertRound {
   upserts: readonly AlertState[];
@@ -153,14 +153,6 @@ export function listActiveSilences(db: Database, now: number): Silence[] {
 export function storeHistoryReader(db: Database): HistoryReader {
   return (target, fromMs, toMs) =>
     queryHistory(db, target.kind === 'host' ? { kind: 'host' } : { kind: target.kind, name: target.name }, fromMs, toMs);
-}
-
-function guard<T>(db: Database, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toStoreError(err, db.name) ?? err;
-  }
 }
 
 function parseJson<T>(text: string, fallback: T): T {

@@ -2,7 +2,7 @@
 // does not offer (host total, event counters). A digest day is claimed before the digest is
 // queued: one row per day and channel, so whatever restarts happen a day is sent at most once.
 import type { Database } from './database.js';
-import { toStoreError } from './store-error.js';
+import { guard } from './store-error.js';
 
 export type DigestReason = 'schedule' | 'catch-up';
 
@@ -102,12 +102,4 @@ export function containerCounters(db: Database, fromMs: number, toMs: number): C
     instance.restarts.push({ t: row.t, value: row.restarts });
   }
   return [...byName.values()];
-}
-
-function guard<T>(db: Database, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toStoreError(err, db.name) ?? err;
-  }
 }

@@ -5,7 +5,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { RequestStatus } from '../remediate/policy.js';
 import type { Database } from './database.js';
-import { toStoreError } from './store-error.js';
+import { guard } from './store-error.js';
 
 export interface RemediationRequestCount {
   runbookId: string;
@@ -50,12 +50,4 @@ function statementsFor(db: Database): Statements {
   };
   statementsByDb.set(db, statements);
   return statements;
-}
-
-function guard<T>(db: Database, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toStoreError(err, db.name) ?? err;
-  }
 }

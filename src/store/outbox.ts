@@ -10,7 +10,7 @@
 // Plain data only: payloads are opaque JSON to the store (the Slack code renders them).
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-import { toStoreError } from './store-error.js';
+import { guard } from './store-error.js';
 
 export type OutboxOp = 'post' | 'update' | 'reply';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'superseded';
@@ -277,14 +277,6 @@ export function inOutboxTransaction<T>(db: Database, fn: () => T): T {
 }
 
 // --- rows ---
-
-function guard<T>(db: Database, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toStoreError(err, db.name) ?? err;
-  }
-}
 
 function parsePayload(text: string): unknown {
   try {

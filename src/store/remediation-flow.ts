@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-import { toStoreError } from './store-error.js';
+import { guard } from './store-error.js';
 
 export interface NewRecommendation {
   /** Identifies the button: the alert message, the recommendation's place, what it runs. */
@@ -246,14 +246,6 @@ function statementsFor(db: Database): Statements {
   };
   statementsByDb.set(db, statements);
   return statements;
-}
-
-function guard<T>(db: Database, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toStoreError(err, db.name) ?? err;
-  }
 }
 
 function parseJson(text: string | null): unknown {

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
 import type { Decision, RequestStatus } from '../remediate/policy.js';
-import { toStoreError } from './store-error.js';
+import { guard } from './store-error.js';
 
 export type { Decision, RequestStatus } from '../remediate/policy.js';
 export type AuditAction =
@@ -613,14 +613,6 @@ export function auditFor(
 /** One IMMEDIATE transaction: the write lock is taken before the first read. */
 function write<T>(db: Database, fn: () => T): T {
   return guard(db, () => db.transaction(fn).immediate());
-}
-
-function guard<T>(db: Database, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toStoreError(err, db.name) ?? err;
-  }
 }
 
 function isUniqueViolation(err: unknown): boolean {

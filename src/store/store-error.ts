@@ -74,3 +74,12 @@ export function toStoreError(err: unknown, file: string, busyTimeoutMs?: number)
   if (UNWRITABLE.test(code)) return unwritableStoreError(file, `${code}: ${err.message}`, err);
   return undefined;
 }
+
+/** Runs a store operation, turning SQLite's errors into a StoreError that names the file. */
+export function guard<T>(db: { name: string }, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw toStoreError(err, db.name) ?? err;
+  }
+}

@@ -14,48 +14,42 @@ function io() {
   return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
 }
 
+/** A start that must stop before polling: its exit code and what it printed to stderr. */
+async function startUp(slack: Parameters<typeof testConfig>[0] = {}): Promise<{ code: number; err: string[] }> {
+  const dir = makeTempDir();
+  const c = io();
+  try {
+    const code = await runBot({
+      config: { ...testConfig(slack), dataDir: dir.dir },
+      configFile: null,
+      logger: captureLogger().logger,
+      docker: new Dockerode({ socketPath: '/nonexistent.sock' }),
+      io: c.io,
+      version: 'test',
+      stopSignal: new Promise(() => {}),
+    });
+    return { code, err: c.err };
+  } finally {
+    dir.remove();
+  }
+}
+
 describe('runBot start-up checks', () => {
   useNock();
 
   it('refuses a revoked token with a clear message and exit 2', async () => {
     nock(API_URL).post('/auth.test').reply(200, { ok: false, error: 'invalid_auth' });
-    const dir = makeTempDir();
-    const c = io();
-    const code = await runBot({
-      config: { ...testConfig(), dataDir: dir.dir },
-      configFile: null,
-      logger: captureLogger().logger,
-      docker: new Dockerode({ socketPath: '/nonexistent.sock' }),
-      io: c.io,
-      version: 'test',
-      stopSignal: new Promise(() => {}),
-    });
+    const { code, err } = await startUp();
     expect(code).toBe(2);
-    expect(c.err.join('\n')).toContain('SLACK_BOT_TOKEN is invalid or revoked (invalid_auth)');
-    expect(c.err.join('\n')).not.toContain(BOT_TOKEN);
-    dir.remove();
+    expect(err.join('\n')).toContain('SLACK_BOT_TOKEN is invalid or revoked (invalid_auth)');
+    expect(err.join('\n')).not.toContain(BOT_TOKEN);
   });
-});
-
-describe('runBot without a Slack transport', () => {
-  useNock();
 
   it('refuses a bot token with neither an app token nor a signing secret: exit 2, one sentence, before calling Slack', async () => {
     // No nock mock: with net connect disabled, any call to Slack would fail the test.
-    const dir = makeTempDir();
-    const c = io();
-    const code = await runBot({
-      config: { ...testConfig({ appToken: undefined }), dataDir: dir.dir },
-      configFile: null,
-      logger: captureLogger().logger,
-      docker: new Dockerode({ socketPath: '/nonexistent.sock' }),
-      io: c.io,
-      version: 'test',
-      stopSignal: new Promise(() => {}),
-    });
+    const { code, err } = await startUp({ appToken: undefined });
     expect(code).toBe(2);
-    expect(c.err).toEqual([expect.stringMatching(/^memwarden: Slack fatal: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN \(Socket Mode\) nor SLACK_SIGNING_SECRET/)]);
-    dir.remove();
+    expect(err).toEqual([expect.stringMatching(/^memwarden: Slack fatal: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN \(Socket Mode\) nor SLACK_SIGNING_SECRET/)]);
   });
 });
 
