@@ -4,6 +4,7 @@
 // and labelled com.memwarden.test=1, so `scripts/test-env.sh down` removes what a crash left.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,8 +133,83 @@ export function dockerExec(container: string, argv: string[], timeoutMs = 60_000
   }
 }
 
+/**
+ * `docker exec` without blocking the event loop: needed when the command talks to a server in this
+ * process (startFilteringProxy), which execFileSync would starve.
+ */
+export function dockerExecAsync(container: string, argv: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', ['exec', container, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** The container's last log lines, stdout and stderr together. */
 export function containerLogs(name: string, tail = 40): string {
   const out = spawnSync('docker', ['logs', '--tail', String(tail), name], { encoding: 'utf8', timeout: 30_000 });
   return `${out.stdout ?? ''}${out.stderr ?? ''}${out.error ? String(out.error) : ''}`;
+}
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  allowed: boolean;
+}
+
+export interface FilteringProxy {
+  /** The port on 127.0.0.1 (DOCKER_HOST=tcp://127.0.0.1:<port>). */
+  port: number;
+  requests: ProxiedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A stand-in for the socket proxy of docker-compose.example.yml: HTTP on 127.0.0.1 to the Docker
+ * socket, passing a request only when `allow(method, path)` says so (the path without the query,
+ * as wollomatic/socket-proxy matches it) and answering 403 otherwise; records every request.
+ * No connection upgrades (exec start with hijack): status and run do not use them.
+ */
+export function startFilteringProxy(allow: (method: string, path: string) => boolean, socketPath = '/var/run/docker.sock'): Promise<FilteringProxy> {
+  const requests: ProxiedRequest[] = [];
+  const server = createHttpServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const urlPath = new URL(req.url ?? '/', 'http://proxy').pathname;
+    const ok = allow(method, urlPath);
+    requests.push({ method, path: urlPath, allowed: ok });
+    if (!ok) {
+      res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Forbidden\n');
+      return;
+    }
+    const upstream = httpRequest({ socketPath, method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (err) => {
+      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+      res.end(`proxy: ${err.message}\n`);
+    });
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (typeof address !== 'object' || !address) return reject(new Error('no address'));
+      resolve({
+        port: address.port,
+        requests,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
 }

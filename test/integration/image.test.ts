@@ -13,6 +13,7 @@ import {
   buildImage,
   containerLogs,
   dockerExec,
+  dockerExecAsync,
   dockerSocketGid,
   freePort,
   inspectContainer,
@@ -20,7 +21,9 @@ import {
   removeLeftovers,
   type RunningContainer,
   runContainer,
+  startFilteringProxy,
 } from './image-env.js';
+import { allowed, MEMWARDEN_DOCKER_CALLS, proxyAllowlist } from '../unit/deploy/socket-proxy.js';
 import { describeWithEnv, docker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
 
 const IMAGE_TAG = 'memwarden-test/memwarden:image-test';
@@ -224,6 +227,42 @@ describeWithEnv('container image (Dockerfile)', () => {
     expect(celery?.pssBytes).toBeGreaterThan(0);
     expect(status.errors).toEqual([]);
   }, 180_000);
+
+  it("needs no Docker call beyond the socket proxy's allowlist in docker-compose.example.yml", async () => {
+    const c = running();
+    const env = useTestEnv();
+    const allow = proxyAllowlist();
+    const proxy = await startFilteringProxy((method, urlPath) => allowed(allow, method, urlPath));
+    try {
+      const dockerHost = `tcp://127.0.0.1:${proxy.port}`;
+      const status = await dockerExecAsync(c.name, ['env', `DOCKER_HOST=${dockerHost}`, 'memwarden', 'status', '--json'], 120_000);
+      expect(status.status, status.stderr).toBe(0);
+      const snapshot = JSON.parse(status.stdout) as StatusJson;
+      expect(snapshot.docker.reachable).toBe(true);
+      expect(snapshot.containers.map((x) => x.name)).toContain(env.MW_TEST_BUSY_CONTAINER);
+      // the bot itself for a few polls (the event stream too), on its own data dir and no ops port
+      const run = await dockerExecAsync(
+        c.name,
+        ['env', `DOCKER_HOST=${dockerHost}`, 'MEMWARDEN_DATA_DIR=/tmp/proxy-run', 'MEMWARDEN_OPS_PORT=0', 'MEMWARDEN_POLL_INTERVAL=2s', 'LOG_FORMAT=json',
+          'timeout', '-s', 'TERM', '12', 'memwarden', 'run'],
+        120_000,
+      );
+      const log = `${run.stdout}${run.stderr}`;
+      expect([0, 124], log).toContain(run.status);
+      expect(log).toContain('First snapshot taken');
+      expect(log).not.toContain('Docker unreachable');
+    } finally {
+      await proxy.close();
+    }
+    const refused = proxy.requests.filter((r) => !r.allowed);
+    expect(refused, JSON.stringify(refused)).toEqual([]);
+    const seen = new Set(proxy.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{64}/g, '<id>')}`));
+    process.stderr.write(`Docker calls of status and run through the allowlist: ${[...seen].sort().join(', ')}\n`);
+    expect([...seen]).toEqual(expect.arrayContaining(['GET /containers/json', 'GET /images/json', 'GET /containers/<id>/json', 'GET /events']));
+    // and everything memwarden asked for is in the list the compose file is checked against
+    const documented = new Set(MEMWARDEN_DOCKER_CALLS.map((call) => `${call.method} ${call.path.replace(/[0-9a-f]{64}/g, '<id>')}`));
+    for (const call of seen) expect([...documented], call).toContain(call);
+  }, 300_000);
 
   it('stops on `docker stop` quickly with exit status 0', () => {
     const c = running();
