@@ -382,6 +382,9 @@ extra_ca_certs() {
   return 0
 }
 
+# Unlike the other images it has no com.memwarden.test=1 label: images built FROM it inherit their
+# base's labels, and prune_old_images would then delete the build stages' last images (untagged),
+# the Dockerfile's layer cache. ensure_node_base_image removes the image it replaces instead.
 build_node_base_image() { # tag build-key rootfs.tar
   local tag=$1 key=$2 rootfs=$3 check out stage tarball=$3 certs=() changes=()
   mapfile -t certs < <(extra_ca_certs)
@@ -404,7 +407,6 @@ build_node_base_image() { # tag build-key rootfs.tar
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change "ENV NODE_VERSION=$NODE_BASE_NODE_VERSION" \
     "${changes[@]}" \
-    --change "LABEL $TEST_LABEL" \
     --change "LABEL com.memwarden.test.build=$key" \
     --change 'CMD ["node"]' \
     "$tarball" "$tag" >/dev/null
@@ -559,11 +561,25 @@ ensure_images() {
   fi
 }
 
+# Untagged images made from an earlier build of the node base image (the Dockerfile's stages of
+# test/integration/image.test.ts inherit its build label): `docker rmi` of such a leaf also removes
+# its untagged parents, up to the replaced base image itself. Images of the current build are the
+# Dockerfile's layer cache and stay.
+prune_replaced_node_images() { # current-key
+  local id n=0
+  for id in $(docker image ls -q --no-trunc -f dangling=true -f label=com.memwarden.test.build 2>/dev/null || true); do
+    [[ $(docker image inspect -f '{{index .Config.Labels "com.memwarden.test.build"}}' "$id" 2>/dev/null || true) == "$1" ]] && continue
+    docker rmi "$id" >/dev/null 2>&1 && n=$((n + 1)) || true
+  done
+  (( n == 0 )) || log "    removed $n untagged image(s) built from an earlier $NODE_BASE_IMAGE"
+}
+
 ensure_node_base_image() {
   local t tr key rootfs old
   key=$(node_base_key)
   if [[ $(docker image inspect -f '{{index .Config.Labels "com.memwarden.test.build"}}' "$NODE_BASE_IMAGE" 2>/dev/null || true) == "$key" ]]; then
     log "image $NODE_BASE_IMAGE: present"
+    prune_replaced_node_images "$key"
     return 0
   fi
   t=$EPOCHREALTIME
@@ -589,6 +605,7 @@ ensure_node_base_image() {
     done
   fi
   build_node_base_image "$NODE_BASE_IMAGE" "$key" "$rootfs"
+  prune_replaced_node_images "$key"
   BUILT_IMAGE=1
   log "    imported in $(since "$t") s"
 }
