@@ -6,7 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
-import { waitUntil } from './test-env.js';
+import { freePort, waitUntil } from './test-env.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
@@ -18,15 +18,6 @@ export interface BotProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   /** Log lines (parsed JSON) whose msg is `msg`. */
   logs(msg: string): Record<string, unknown>[];
-}
-
-/** A free TCP port on the loopback (bound then released; good enough for a test). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
 }
 
 export async function spawnBot(options: { env: Record<string, string>; preload?: string; args?: string[] }): Promise<BotProcess> {

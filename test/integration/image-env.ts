@@ -5,7 +5,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { docker, TEST_LABEL, TMP_CONTAINER_PREFIX } from './test-env.js';
@@ -61,18 +60,6 @@ export function buildImage(opts: { tag: string; nodeImage: string; timeoutMs: nu
         cachedSteps: (output.match(/^ ---> Using cache$/gm) ?? []).length,
         sizeBytes: Number(docker(['image', 'inspect', '-f', '{{.Size}}', opts.tag])),
       });
-    });
-  });
-}
-
-/** A TCP port nobody listens on right now (on 127.0.0.1; containers here share the host network). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
 }

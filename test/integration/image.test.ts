@@ -15,7 +15,6 @@ import {
   dockerExec,
   dockerExecAsync,
   dockerSocketGid,
-  freePort,
   inspectContainer,
   REPO_ROOT,
   removeLeftovers,
@@ -24,7 +23,7 @@ import {
   startFilteringProxy,
 } from './image-env.js';
 import { allowed, MEMWARDEN_DOCKER_CALLS, proxyAllowlist } from '../unit/deploy/socket-proxy.js';
-import { describeWithEnv, docker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
+import { describeWithEnv, docker, freePort, uniqueName, useTestEnv, waitUntil } from './test-env.js';
 
 const IMAGE_TAG = 'memwarden-test/memwarden:image-test';
 const NAME_PREFIX = 'image';

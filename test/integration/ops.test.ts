@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { type BotProcess, freePort, holdingDockerProxy, scratchEngine, spawnBot, waitForHealth } from './bot-process.js';
+import { type BotProcess, holdingDockerProxy, scratchEngine, spawnBot, waitForHealth } from './bot-process.js';
 import { FAKE_SLACK_API, FAKE_SLACK_HOOKS } from './fixtures/fake-slack-preload-urls.js';
-import { type CeleryWorkerHandle, describeWithEnv, docker, startCeleryWorker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
+import { type CeleryWorkerHandle, describeWithEnv, docker, freePort, startCeleryWorker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const PRELOAD = join(REPO, 'test/integration/fixtures/fake-slack-preload.ts');

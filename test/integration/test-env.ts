@@ -3,6 +3,7 @@
 // global-setup.ts runs `scripts/test-env.sh up` and provides the state under the key "testEnv".
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, inject, test } from 'vitest';
 
@@ -271,4 +272,16 @@ export async function waitUntil<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 30_000} ms waiting for ${what}`);
     await sleep(opts.intervalMs ?? 250);
   }
+}
+
+/** A TCP port nobody listens on right now (on 127.0.0.1; containers here share the host network). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
