@@ -5,7 +5,7 @@ import type Dockerode from 'dockerode';
 import { createAlertEngine } from './alerts/alert-engine.js';
 import type { AlertTarget, AlertTransition } from './alerts/types.js';
 import { type CliIo, EXIT } from './cli/cli-io.js';
-import { collectSnapshot } from './collect/collect-snapshot.js';
+import { takeConfiguredSnapshot } from './collect/collect-snapshot.js';
 import { watchOomEvents } from './collect/docker-events.js';
 import { startPoller } from './collect/poller.js';
 import type { Snapshot } from './collect/types.js';
@@ -75,14 +75,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
   );
   if (consoleMode) deps.io.out('memwarden: console mode (no SLACK_BOT_TOKEN): what would be posted to Slack is printed here.');
 
-  const takeSnapshot = () =>
-    collectSnapshot({
-      docker: deps.docker,
-      procRoot: config.paths.proc,
-      cgroupRoot: config.paths.cgroup,
-      withProcesses: config.poll.processes,
-      timeoutMs: config.poll.sourceTimeout,
-    });
+  const takeSnapshot = () => takeConfiguredSnapshot(deps.docker, config);
   const engine = createAlertEngine({ db, rules: resolveRules(config.alerts), clock: Date.now });
   const history = storeHistoryReader(db);
   const options = diagnoseOptions(config);

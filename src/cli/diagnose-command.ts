@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
-import { collectSnapshot } from '../collect/collect-snapshot.js';
+import { takeConfiguredSnapshot } from '../collect/collect-snapshot.js';
 import type { Snapshot } from '../collect/types.js';
 import type { Config } from '../config/schema.js';
 import { diagnose } from '../diagnose/diagnose.js';
@@ -28,15 +28,7 @@ export const DATABASE_FILE = 'memwarden.db';
 
 export async function diagnoseCommand(deps: DiagnoseCommandDeps, json: boolean): Promise<number> {
   const { config } = deps;
-  const snapshot = await (deps.takeSnapshot ??
-    (() =>
-      collectSnapshot({
-        docker: deps.docker,
-        procRoot: config.paths.proc,
-        cgroupRoot: config.paths.cgroup,
-        withProcesses: config.poll.processes,
-        timeoutMs: config.poll.sourceTimeout,
-      })))();
+  const snapshot = await (deps.takeSnapshot ?? (() => takeConfiguredSnapshot(deps.docker, config)))();
   const { history, note } = readHistory(join(resolve(config.dataDir), DATABASE_FILE), snapshot);
   // Built once: the status levels and the leak settings come from the resolved alert rules.
   const options = diagnoseOptions(config);

@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
-import { collectSnapshot } from '../collect/collect-snapshot.js';
+import { takeConfiguredSnapshot } from '../collect/collect-snapshot.js';
 import type { Snapshot } from '../collect/types.js';
 import type { Config } from '../config/schema.js';
 import { diagnose } from '../diagnose/diagnose.js';
@@ -113,15 +113,7 @@ async function diagnosis(
 ): Promise<{ findings: Finding[] | null; hostname: string | null; note: string | null }> {
   const { config } = deps;
   try {
-    const snapshot = await (deps.takeSnapshot ??
-      (() =>
-        collectSnapshot({
-          docker: deps.docker,
-          procRoot: config.paths.proc,
-          cgroupRoot: config.paths.cgroup,
-          withProcesses: config.poll.processes,
-          timeoutMs: config.poll.sourceTimeout,
-        })))();
+    const snapshot = await (deps.takeSnapshot ?? (() => takeConfiguredSnapshot(deps.docker, config)))();
     return { findings: findingsOf(snapshot), hostname: snapshot.hostname, note: null };
   } catch (err) {
     return { findings: null, hostname: null, note: `no snapshot for the open recommendations (${err instanceof Error ? err.message : String(err)})` };

@@ -1,6 +1,6 @@
 // `memwarden status` and `memwarden top`: one snapshot, printed as text or JSON.
 import type Dockerode from 'dockerode';
-import { collectSnapshot } from '../collect/collect-snapshot.js';
+import { takeConfiguredSnapshot } from '../collect/collect-snapshot.js';
 import type { Config } from '../config/schema.js';
 import { statusThresholds } from '../diagnose/levels.js';
 import { type CliIo, EXIT } from './cli-io.js';
@@ -16,13 +16,7 @@ export interface SnapshotCommandDeps {
 }
 
 function takeSnapshot(deps: SnapshotCommandDeps) {
-  return collectSnapshot({
-    docker: deps.docker,
-    procRoot: deps.config.paths.proc,
-    cgroupRoot: deps.config.paths.cgroup,
-    withProcesses: deps.config.poll.processes,
-    timeoutMs: deps.config.poll.sourceTimeout,
-  });
+  return takeConfiguredSnapshot(deps.docker, deps.config);
 }
 
 export async function statusCommand(deps: SnapshotCommandDeps, json: boolean): Promise<number> {

@@ -27,6 +27,23 @@ export interface SnapshotSources {
   now?: () => Date;
 }
 
+/** The configuration keys a snapshot depends on (a structural subset of Config). */
+export interface SnapshotSettings {
+  paths: { proc: string; cgroup: string };
+  poll: { processes: boolean; sourceTimeout: number };
+}
+
+/** One snapshot as configured: what `memwarden run` polls and every CLI command shows. */
+export function takeConfiguredSnapshot(docker: Dockerode, settings: SnapshotSettings): Promise<Snapshot> {
+  return collectSnapshot({
+    docker,
+    procRoot: settings.paths.proc,
+    cgroupRoot: settings.paths.cgroup,
+    withProcesses: settings.poll.processes,
+    timeoutMs: settings.poll.sourceTimeout,
+  });
+}
+
 export async function collectSnapshot(sources: SnapshotSources): Promise<Snapshot> {
   const started = performance.now();
   const now = sources.now ?? (() => new Date());

@@ -13,6 +13,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { BotServices } from '../../src/slack/bot-services.js';
 import { createSlackApp, HTTP_EVENTS_PATH } from '../../src/slack/create-app.js';
+import { slashCommand } from '../unit/slack/bolt-test-kit.js';
 
 const SIGNING_SECRET = 'integration-signing-secret-0123456789';
 const HOOKS = 'https://hooks.slack.test';
@@ -44,21 +45,9 @@ function recordingServices(config: BotServices['config']): BotServices & { calls
 }
 
 function commandBody(text: string): string {
-  return new URLSearchParams({
-    token: 'deprecated-verification-token',
-    team_id: 'T0MEMWARD',
-    team_domain: 'acme',
-    channel_id: 'C0MEMWARD',
-    channel_name: 'ops',
-    user_id: 'U0ALICE01',
-    user_name: 'alice',
-    command: '/mem',
-    text,
-    api_app_id: 'A0MEMWARD',
-    is_enterprise_install: 'false',
-    response_url: `${HOOKS}${RESPONSE_PATH}`,
-    trigger_id: '1234.5678.abcdef',
-  }).toString();
+  // The unit tests' slash command payload, with this test's token and response_url.
+  const fields = slashCommand(text, { token: 'deprecated-verification-token', response_url: `${HOOKS}${RESPONSE_PATH}` });
+  return new URLSearchParams(fields as Record<string, string>).toString();
 }
 
 /** The headers Slack sends: X-Slack-Request-Timestamp and X-Slack-Signature "v0=" + hex HMAC. */
