@@ -84,6 +84,24 @@ describeWithEnv('remediation executors on a real Celery worker', () => {
     return { processes: pool.processes.length, maxConcurrency: pool['max-concurrency'] };
   }
 
+  /**
+   * inspect stats once it reports `size` children. It lags /proc: the master drops a stopped child
+   * from its pool list on its next maintenance pass, after the process itself is gone (seen in CI:
+   * 1 child in /proc, 3 in stats right after a shrink to 1).
+   */
+  async function waitForStats(size: number): Promise<{ processes: number; maxConcurrency: number }> {
+    let last: unknown;
+    try {
+      return await waitUntil(`${size} pool processes in inspect stats`, () => {
+        const stats = inspectStats();
+        last = stats;
+        return stats.processes === size ? stats : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 500 });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last answer ${JSON.stringify(last)}`);
+    }
+  }
+
   async function waitForPool(size: number): Promise<number[]> {
     return waitUntil(`${size} pool children in /proc`, async () => {
       const children = await procChildren();
@@ -119,7 +137,7 @@ describeWithEnv('remediation executors on a real Celery worker', () => {
     expect(result.notes.join(' ')).toContain('celery -A mwtest worker --concurrency=1 --pool=prefork');
 
     expect(await waitForPool(1)).toHaveLength(1);
-    expect(inspectStats()).toEqual({ processes: 1, maxConcurrency: 4 });
+    expect(await waitForStats(1)).toEqual({ processes: 1, maxConcurrency: 4 });
   });
 
   it('grows it back to 4 (undoing the shrink)', async () => {
@@ -127,7 +145,7 @@ describeWithEnv('remediation executors on a real Celery worker', () => {
     expect(result, result.summary).toMatchObject({ ok: true, status: 'applied', before: { poolSize: 1 }, after: { poolSize: 4 } });
     expect(result.action).toMatchObject({ argv: expect.arrayContaining(['pool_grow', '3']) });
     expect(await waitForPool(4)).toHaveLength(4);
-    expect(inspectStats()).toEqual({ processes: 4, maxConcurrency: 4 });
+    expect(await waitForStats(4)).toEqual({ processes: 4, maxConcurrency: 4 });
   });
 
   it('has nothing to do when the pool is already at the target', async () => {
@@ -151,7 +169,7 @@ describeWithEnv('remediation executors on a real Celery worker', () => {
       return undefined;
     }, { timeoutMs: 90_000, intervalMs: 300 });
     expect(after).toHaveLength(4);
-    expect(inspectStats().processes).toBe(4);
+    expect((await waitForStats(4)).processes).toBe(4);
   });
 
   it('restarts the container: a new StartedAt, the worker answers ping with its pool of 4', async () => {
