@@ -15,11 +15,13 @@ import { type ParamValues, type Runbook, validateParams } from '../../src/remedi
 import {
   type CeleryWorkerHandle,
   celeryPing,
+  celeryPoolStats,
   describeWithEnv,
   docker,
   startCeleryWorker,
   uniqueName,
   useTestEnv,
+  waitForPoolStats,
   waitUntil,
 } from './test-env.js';
 
@@ -74,33 +76,8 @@ describeWithEnv('remediation executors on a real Celery worker', () => {
     return processes.filter((p) => p.ppid === group.masterPid).map((p) => p.pid).sort((a, b) => a - b);
   }
 
-  /** `celery inspect stats`: len(pool.processes) is the live size; max-concurrency never changes. */
-  function inspectStats(): { processes: number; maxConcurrency: number } {
-    const env = useTestEnv();
-    const out = docker(['exec', '-w', '/app', worker.container, 'celery', '-A', env.MW_TEST_CELERY_APP, 'inspect', 'stats', '-d', worker.node, '-j', '-t', '5'], 30_000);
-    const stats = JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as Record<string, { pool: { processes: number[]; 'max-concurrency': number } }>;
-    const pool = stats[worker.node]?.pool;
-    if (!pool) throw new Error(`no stats from ${worker.node}: ${out}`);
-    return { processes: pool.processes.length, maxConcurrency: pool['max-concurrency'] };
-  }
-
-  /**
-   * inspect stats once it reports `size` children. It lags /proc: the master drops a stopped child
-   * from its pool list on its next maintenance pass, after the process itself is gone (seen in CI:
-   * 1 child in /proc, 3 in stats right after a shrink to 1).
-   */
-  async function waitForStats(size: number): Promise<{ processes: number; maxConcurrency: number }> {
-    let last: unknown;
-    try {
-      return await waitUntil(`${size} pool processes in inspect stats`, () => {
-        const stats = inspectStats();
-        last = stats;
-        return stats.processes === size ? stats : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 500 });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; last answer ${JSON.stringify(last)}`);
-    }
-  }
+  const inspectStats = () => celeryPoolStats(worker.container, worker.node);
+  const waitForStats = (size: number) => waitForPoolStats(worker.container, worker.node, size);
 
   async function waitForPool(size: number): Promise<number[]> {
     return waitUntil(`${size} pool children in /proc`, async () => {

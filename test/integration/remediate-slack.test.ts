@@ -39,7 +39,7 @@ import { createOutboxWebClient, createWebApiSink } from '../../src/slack/deliver
 import { ACTION } from '../../src/slack/ids.js';
 import { closeDatabase, type Database, openDatabase } from '../../src/store/database.js';
 import { listAudit } from '../../src/store/remediation.js';
-import { type CeleryWorkerHandle, describeWithEnv, docker, startCeleryWorker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
+import { type CeleryWorkerHandle, celeryPoolStats, describeWithEnv, docker, startCeleryWorker, uniqueName, waitForPoolStats, waitUntil } from './test-env.js';
 
 const SIGNING_SECRET = 'integration-signing-secret-remediate-0123';
 const BOT_TOKEN = 'xoxb-0000-remediate';
@@ -196,14 +196,8 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
     return waitUntil(`${size} pool children in /proc`, async () => ((await procChildren())?.length === size ? size : undefined), { timeoutMs: 30_000, intervalMs: 200 });
   }
 
-  function inspectStatsProcesses(): number {
-    const env = useTestEnv();
-    const out = docker(['exec', '-w', '/app', worker.container, 'celery', '-A', env.MW_TEST_CELERY_APP, 'inspect', 'stats', '-d', worker.node, '-j', '-t', '5'], 30_000);
-    const stats = JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as Record<string, { pool: { processes: number[] } }>;
-    const pool = stats[worker.node]?.pool;
-    if (!pool) throw new Error(`no stats from ${worker.node}: ${out}`);
-    return pool.processes.length;
-  }
+  const inspectStatsProcesses = () => celeryPoolStats(worker.container, worker.node).processes;
+  const waitForStatsProcesses = async (size: number) => (await waitForPoolStats(worker.container, worker.node, size)).processes;
 
   function inspect(): { Memory: number; MemorySwap: number; StartedAt: string } {
     const info = JSON.parse(docker(['inspect', worker.container]))[0] as { HostConfig: { Memory: number; MemorySwap: number }; State: { StartedAt: string } };
@@ -326,7 +320,7 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
     expect(answer.text).toBe(`memwarden: lower-celery-concurrency on ${worker.container}: succeeded: shrank ${worker.node}'s pool from 4 to 1 children`);
 
     expect(await waitForPool(1)).toBe(1);
-    expect(inspectStatsProcesses()).toBe(1);
+    expect(await waitForStatsProcesses(1)).toBe(1);
 
     // The approval message was updated, and its thread has the start and the result.
     expect(calls.slice(since).some((c) => c.method === 'chat.update' && c.body.ts === ts && JSON.stringify(c.body.blocks).includes('✅ *Done*'))).toBe(true);
@@ -353,7 +347,7 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
     const { requestId, ts, answer, since } = await requestAndApprove(`run grow-celery-pool ${worker.container} concurrency=4`);
     expect(answer.text).toMatch(/: succeeded: /);
     expect(await waitForPool(4)).toBe(4);
-    expect(inspectStatsProcesses()).toBe(4);
+    expect(await waitForStatsProcesses(4)).toBe(4);
     await verifyAfter(30_000);
     expect(threadReplies(ts, since).at(-1)).toBe(`memwarden: verified Grow a Celery worker's pool on ${worker.container}: pool size 1 child → 4 children: goal met (pool size of 4 children)`);
     expect(auditJson().filter((e) => e.requestId === requestId).map((e) => e.action)).toEqual(['requested', 'approved', 'executing', 'succeeded']);

@@ -110,6 +110,39 @@ export function celeryPing(container: string, node: string, app = 'mwtest'): boo
   }
 }
 
+export interface CeleryPoolStats {
+  /** len(pool.processes): the live pool as the master sees it */
+  processes: number;
+  /** pool['max-concurrency']: what the worker was started with; pool_shrink/grow never change it */
+  maxConcurrency: number;
+}
+
+/** `celery inspect stats` of one node: an independent count of its pool, from the master itself. */
+export function celeryPoolStats(container: string, node: string, app = useTestEnv().MW_TEST_CELERY_APP): CeleryPoolStats {
+  const out = docker(['exec', '-w', '/app', container, 'celery', '-A', app, 'inspect', 'stats', '-d', node, '-j', '-t', '5'], 30_000);
+  const stats = JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as Record<string, { pool: { processes: number[]; 'max-concurrency': number } }>;
+  const pool = stats[node]?.pool;
+  if (!pool) throw new Error(`no stats from ${node}: ${out}`);
+  return { processes: pool.processes.length, maxConcurrency: pool['max-concurrency'] };
+}
+
+/**
+ * celeryPoolStats once it reports `size` children. It lags /proc: the master drops a stopped child
+ * from its pool list on a later maintenance pass, after the process is gone (seen in CI: 1 child in
+ * /proc, 3 in stats right after a shrink to 1).
+ */
+export async function waitForPoolStats(container: string, node: string, size: number): Promise<CeleryPoolStats> {
+  let last: CeleryPoolStats | undefined;
+  try {
+    return await waitUntil(`${size} pool processes in inspect stats of ${node}`, () => {
+      last = celeryPoolStats(container, node);
+      return last.processes === size ? last : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last answer ${JSON.stringify(last)}`);
+  }
+}
+
 export interface CeleryWorkerHandle {
   /** container name (mw-test-tmp-<name>) */
   container: string;
