@@ -179,7 +179,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
     notifier.notify(transitions);
   };
 
-  const metrics = createBotMetrics({ db, clock: Date.now });
+  const metrics = createBotMetrics({ db, clock: Date.now, topGroups: config.poll.topGroups });
   const poller = startPoller({
     intervalMs: config.poll.interval,
     logger,

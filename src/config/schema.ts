@@ -66,7 +66,7 @@ export const configSchema = z.strictObject({
       interval: durationSchema.prefault('15s').describe('Time between two snapshots.'),
       sourceTimeout: durationSchema.prefault('5s').describe('Each source (host, Docker, processes) must answer within this, or is reported as failed.'),
       processes: z.boolean().default(true).describe("Read every process's smaps_rollup for PSS/USS (about 0.5 ms per process)."),
-      topGroups: z.number().int().min(1).max(1000).default(50).describe('How many process groups (the largest by PSS) each poll keeps in history.'),
+      topGroups: z.number().int().min(1).max(1000).default(50).describe('How many process groups (the largest by PSS) each poll keeps in history and exports on /metrics.'),
     })
     .prefault({})
     .describe('Snapshots: how often and what they read.'),

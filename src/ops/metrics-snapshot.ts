@@ -16,6 +16,7 @@
 // or a new container, which Prometheus' rate() treats as a counter reset), so they are counters;
 // prom-client counters cannot be set, so each update resets them and adds the current total.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { largestGroups } from '../collect/process-groups.js';
 import type { ContainerMemory, ProcessGroup, Snapshot } from '../collect/types.js';
 
 export interface SnapshotMetrics {
@@ -34,7 +35,8 @@ function known(value: number | null | undefined): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-export function createSnapshotMetrics(register: Registry): SnapshotMetrics {
+/** topGroups: how many process groups (the largest by PSS, as history keeps) get series. */
+export function createSnapshotMetrics(register: Registry, topGroups: number): SnapshotMetrics {
   const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[] = []): Gauge<T> => {
     const g = new Gauge<T>({ name, help, labelNames, registers: [register] });
     // A gauge without labels starts at 0; until the first snapshot its value is unknown.
@@ -72,7 +74,7 @@ export function createSnapshotMetrics(register: Registry): SnapshotMetrics {
   };
 
   const group = {
-    pss: gauge('memwarden_process_group_pss_bytes', 'Proportional set size of a process group. Absent unless every member was measured (smaps_rollup readable).', GROUP_LABELS),
+    pss: gauge('memwarden_process_group_pss_bytes', 'Proportional set size of a process group (the poll.topGroups largest by PSS get series). Absent unless every member was measured (smaps_rollup readable).', GROUP_LABELS),
     rss: gauge('memwarden_process_group_rss_bytes', 'Resident set size summed over a process group (shared pages counted per member).', GROUP_LABELS),
     uss: gauge('memwarden_process_group_uss_bytes', 'Unique set size of a process group. Absent unless every member was measured (smaps_rollup readable).', GROUP_LABELS),
   };
@@ -113,7 +115,7 @@ export function createSnapshotMetrics(register: Registry): SnapshotMetrics {
       for (const c of snapshot.containers) setContainer(c);
 
       for (const m of [group.pss, group.rss, group.uss]) m.reset();
-      for (const [labels, figures] of aggregateGroups(snapshot.processGroups)) {
+      for (const [labels, figures] of aggregateGroups(largestGroups(snapshot.processGroups, topGroups))) {
         if (known(figures.rss)) group.rss.set(labels, figures.rss);
         if (figures.exact && known(figures.pss)) group.pss.set(labels, figures.pss);
         if (figures.exact && known(figures.uss)) group.uss.set(labels, figures.uss);

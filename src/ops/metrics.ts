@@ -11,7 +11,7 @@
 //     memwarden_host_memory_pressure_ratio{kind,window}, memwarden_host_oom_kills_total,
 //     memwarden_docker_up, memwarden_container_memory_{usage,limit}_bytes, memwarden_container_
 //     {oom_kills,restarts}_total {container,compose_project,compose_service},
-//     memwarden_process_group_{pss,rss,uss}_bytes{group,container};
+//     memwarden_process_group_{pss,rss,uss}_bytes{group,container} (the poll.topGroups largest);
 //   polls (here): memwarden_poll_duration_seconds, memwarden_polls_total{result},
 //     memwarden_last_successful_poll_timestamp_seconds;
 //   from the store at scrape time (metrics-store.ts): memwarden_alerts{state,severity},
@@ -43,11 +43,18 @@ export interface BotMetrics {
  */
 export const POLL_DURATION_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createBotMetrics(deps: { db: Database.Database; clock: () => number }): BotMetrics {
+export interface BotMetricsDeps {
+  db: Database.Database;
+  clock: () => number;
+  /** Process groups with series: the largest by PSS, as many as history keeps (poll.topGroups). */
+  topGroups: number;
+}
+
+export function createBotMetrics(deps: BotMetricsDeps): BotMetrics {
   const register = new Registry();
   collectDefaultMetrics({ register });
 
-  const snapshotMetrics = createSnapshotMetrics(register);
+  const snapshotMetrics = createSnapshotMetrics(register, deps.topGroups);
 
   const pollDuration = new Histogram({
     name: 'memwarden_poll_duration_seconds',

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { largestGroups } from '../collect/process-groups.js';
 import type { ContainerMemory, ProcessGroup, Snapshot } from '../collect/types.js';
 import type { Database } from './database.js';
 import { toStoreError } from './store-error.js';
@@ -29,9 +30,7 @@ export function recordSnapshot(db: Database, snapshot: Snapshot, topGroups: numb
   }
   const t = Date.parse(snapshot.takenAt);
   if (!Number.isFinite(t)) throw new RangeError(`snapshot.takenAt is not a valid time: ${snapshot.takenAt}`);
-  const groups = [...snapshot.processGroups]
-    .sort((a, b) => b.pssBytes - a.pssBytes || a.name.localeCompare(b.name))
-    .slice(0, topGroups);
+  const groups = largestGroups(snapshot.processGroups, topGroups);
   try {
     statementsFor(db).write.immediate(snapshot, t, groups);
   } catch (err) {

@@ -8,6 +8,7 @@ import { type BotMetrics, createBotMetrics } from '../../../src/ops/metrics.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
 import { enqueueOutbox, markOutboxFailed, markOutboxSent } from '../../../src/store/outbox.js';
+import { recordSnapshot } from '../../../src/store/samples.js';
 import { claimExecution, createRequest, finishExecution, type NewRemediationRequest, recordDecision } from '../../../src/store/remediation.js';
 import { GiB, MiB, makeContainer, makeGroup, makeHost, makeSnapshot, makeTempDir } from '../store/make-snapshot.js';
 
@@ -91,7 +92,7 @@ beforeEach(() => {
   temp = makeTempDir();
   db = openDatabase(join(temp.dir, 'memwarden.db'));
   now = T0;
-  metrics = createBotMetrics({ db, clock: () => now });
+  metrics = createBotMetrics({ db, clock: () => now, topGroups: 50 });
 });
 afterEach(() => {
   closeDatabase(db);
@@ -238,6 +239,22 @@ describe('createBotMetrics: the snapshot', () => {
     expect(valueOf(e, 'memwarden_process_group_rss_bytes', node)).toBe(90 * MiB);
     expect(valueOf(e, 'memwarden_process_group_pss_bytes', node)).toBeUndefined();
     expect(valueOf(e, 'memwarden_process_group_uss_bytes', node)).toBeUndefined();
+  });
+
+  it('exports the poll.topGroups largest groups by PSS only, the ones history keeps', async () => {
+    const few = createBotMetrics({ db, clock: () => now, topGroups: 2 });
+    const groups = [
+      makeGroup({ name: 'small', masterPid: 1, pssBytes: 1 * MiB }),
+      makeGroup({ name: 'celery worker', masterPid: 2, pssBytes: 900 * MiB }),
+      makeGroup({ name: 'tiny', masterPid: 3, pssBytes: 0.5 * MiB }),
+      makeGroup({ name: 'postgres', masterPid: 4, pssBytes: 300 * MiB }),
+    ];
+    few.observeSnapshot(makeSnapshot(T0, { processGroups: groups }));
+    const exported = series(await scrape(few), 'memwarden_process_group_pss_bytes').map((s) => s.labels.group);
+    expect(exported.sort()).toEqual(['celery worker', 'postgres']);
+    recordSnapshot(db, makeSnapshot(T0, { processGroups: groups }), 2);
+    const kept = (db.prepare('SELECT name FROM process_groups ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+    expect(kept).toEqual(exported);
   });
 
   it('drops containers, groups and figures that the next snapshot no longer has', async () => {
@@ -454,7 +471,7 @@ describe('createBotMetrics: the exposition', () => {
   });
 
   it('keeps each instance in its own registry, away from prom-client’s global one', async () => {
-    const other = createBotMetrics({ db, clock: () => now });
+    const other = createBotMetrics({ db, clock: () => now, topGroups: 50 });
     metrics.observeSnapshot(makeSnapshot(T0, { host: makeHost({ totalBytes: 8 * GiB }) }));
     other.observeSnapshot(makeSnapshot(T0, { host: makeHost({ totalBytes: 32 * GiB }) }));
 
