@@ -1,6 +1,7 @@
 // The bot's poll loop, back to back, in a fresh process: what `memwarden run` does per poll
-// (collectSnapshot, recordSnapshot into SQLite, enforceRetention), driven by the real poller with
-// a 0 ms interval instead of 15 s. Started by bench/snapshot.bench.ts; it imports the built code
+// (collectSnapshot, recordSnapshot into SQLite, enforceRetention, the alert rules' evaluation,
+// the /metrics gauges) plus a Prometheus scrape of /metrics' text after every poll, driven by the
+// real poller with a 0 ms interval instead of 15 s. Started by bench/snapshot.bench.ts; it imports the built code
 // in dist/ (what `node dist/main.js run` executes), not the TypeScript sources through tsx, so
 // that no loader thread or transpiler cache is counted in the process's RSS.
 //
@@ -17,10 +18,14 @@ import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import Dockerode from 'dockerode';
 
+import { createAlertEngine } from '../dist/alerts/alert-engine.js';
 import { collectSnapshot } from '../dist/collect/collect-snapshot.js';
 import { startPoller } from '../dist/collect/poller.js';
+import { resolveRules } from '../dist/config/alerts-schema.js';
 import { configSchema } from '../dist/config/schema.js';
 import { createLogger } from '../dist/log/logger.js';
+import { createBotMetrics } from '../dist/ops/metrics.js';
+import { storeHistoryReader } from '../dist/store/alert-state.js';
 import { closeDatabase, openDatabase } from '../dist/store/database.js';
 import { enforceRetention } from '../dist/store/retention.js';
 import { recordSnapshot } from '../dist/store/samples.js';
@@ -59,6 +64,10 @@ const logger = createLogger({ level: 'warn', format: 'json' });
 const docker = new Dockerode();
 const dbFile = join(dataDir, 'memwarden.db');
 const db = openDatabase(dbFile);
+// The default alert rules and the /metrics registry, as runBot builds them.
+const engine = createAlertEngine({ db, rules: resolveRules(config.alerts), clock: Date.now });
+const history = storeHistoryReader(db);
+const metrics = createBotMetrics({ db, clock: Date.now, topGroups: config.poll.topGroups });
 
 /**
  * This process's resident memory by kind of mapping, from /proc/self/smaps: "[heap]" is glibc
@@ -87,6 +96,10 @@ let count = 0;
 let failedPolls = 0;
 let snapshotErrors = 0;
 let retentionRuns = 0;
+let transitions = 0;
+let scrapes = 0;
+let scrapeBytes = 0;
+let previous = null;
 const pollMs = [];
 const started = performance.now();
 let resolveDone;
@@ -148,6 +161,14 @@ const poller = startPoller({
         rollupIntervalMs: config.history.rollupInterval,
       });
       retentionRuns += 1;
+      transitions += engine.evaluate(snapshot, previous, history).length;
+      previous = snapshot;
+      metrics.observeSnapshot(snapshot);
+      // A scrape per poll: Prometheus usually scrapes every 15-60 s, about once per poll.
+      void metrics.render().then((text) => {
+        scrapes += 1;
+        scrapeBytes = text.length;
+      });
     } catch (err) {
       failedPolls += 1;
       logger.error({ err }, 'bench poll failed');
@@ -171,6 +192,9 @@ write({
   failedPolls,
   snapshotErrors,
   retentionRuns,
+  alertTransitions: transitions,
+  scrapes,
+  lastScrapeBytes: scrapeBytes,
   elapsedMs: Math.round(performance.now() - started),
   snapshotMedianMs: rank(0.5),
   snapshotP95Ms: rank(0.95),

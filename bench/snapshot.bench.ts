@@ -291,6 +291,9 @@ interface LoopDone {
   failedPolls: number;
   snapshotErrors: number;
   retentionRuns: number;
+  alertTransitions: number;
+  scrapes: number;
+  lastScrapeBytes: number;
   elapsedMs: number;
   snapshotMedianMs: number;
   snapshotP95Ms: number;
@@ -880,7 +883,7 @@ function render(r: ReportInput): string {
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...run.checkpoints.map(loopRow),
     '',
-    `${run.done.polls} polls in ${(run.done.elapsedMs / 1000).toFixed(1)} s; peak RSS (VmHWM) ${mib(run.checkpoints.find((c) => c.poll === 10)?.peakRss ?? Number.NaN)} MiB by poll 10, ${mib(run.checkpoints[run.checkpoints.length - 1]?.peakRss ?? Number.NaN)} MiB by poll ${run.done.polls} (snapshot median ${ms(run.done.snapshotMedianMs)} ms, p95 ${ms(run.done.snapshotP95Ms)} ms, as each snapshot reports its own duration), ${run.done.failedPolls} failed polls, ${run.done.snapshotErrors} source errors, retention run ${run.done.retentionRuns} times, database ${(run.done.dbBytes / 1024).toFixed(0)} KiB at the end.`,
+    `${run.done.polls} polls in ${(run.done.elapsedMs / 1000).toFixed(1)} s; peak RSS (VmHWM) ${mib(run.checkpoints.find((c) => c.poll === 10)?.peakRss ?? Number.NaN)} MiB by poll 10, ${mib(run.checkpoints[run.checkpoints.length - 1]?.peakRss ?? Number.NaN)} MiB by poll ${run.done.polls} (snapshot median ${ms(run.done.snapshotMedianMs)} ms, p95 ${ms(run.done.snapshotP95Ms)} ms, as each snapshot reports its own duration), ${run.done.failedPolls} failed polls, ${run.done.snapshotErrors} source errors, retention run ${run.done.retentionRuns} times, ${run.done.alertTransitions} alert transitions, /metrics rendered ${run.done.scrapes} times (${(run.done.lastScrapeBytes / 1024).toFixed(1)} KiB the last time), database ${(run.done.dbBytes / 1024).toFixed(0)} KiB at the end.`,
     '',
   ];
   const n100 = cp(r.natural, Math.min(100, POLLS)) ?? n10;
@@ -935,7 +938,7 @@ function render(r: ReportInput): string {
   push(
     '## Bot memory over a long run',
     '',
-    `\`bench/poll-loop.mjs\` runs the poll loop of \`memwarden run\` in a fresh \`node\` process started from the built \`dist/\` (no tsx loader, nothing of this harness): the real poller with a 0 ms interval instead of 15 s, \`collectSnapshot\` with the default configuration, \`recordSnapshot\` into a new SQLite file in a temporary directory, and \`enforceRetention\` — on every poll, where \`memwarden run\` runs it every 5 minutes. Figures are \`process.memoryUsage()\` of that process after the given poll. ${POLLS} polls are ${((POLLS * 15) / 3600).toFixed(1)} hours of a real bot at the default 15 s interval.`,
+    `\`bench/poll-loop.mjs\` runs the poll loop of \`memwarden run\` in a fresh \`node\` process started from the built \`dist/\` (no tsx loader, nothing of this harness): the real poller with a 0 ms interval instead of 15 s, \`collectSnapshot\` with the default configuration, \`recordSnapshot\` into a new SQLite file in a temporary directory, \`enforceRetention\` (on every poll, where \`memwarden run\` runs it every 5 minutes), the default alert rules' evaluation, the /metrics gauges' update and a render of the /metrics text after every poll (as if Prometheus scraped once per poll). Figures are \`process.memoryUsage()\` of that process after the given poll. ${POLLS} polls are ${((POLLS * 15) / 3600).toFixed(1)} hours of a real bot at the default 15 s interval.`,
     '',
     '| Target | Measured | Result |',
     '| --- | --- | --- |',
