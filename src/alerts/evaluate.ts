@@ -1,7 +1,8 @@
 // evaluateRules: every enabled rule against one snapshot (and the previous one, and history),
 // one observation per (rule, target). Pure: no clock, no I/O beyond the HistoryReader given.
 import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../collect/types.js';
-import { type AlertRule, settingsFor, type Thresholds } from '../config/alerts-schema.js';
+import type { AlertRule, Thresholds } from '../config/alert-rules.js';
+import { settingsFor } from '../config/alerts-schema.js';
 import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour, timeToReach, type TrendPoint } from '../diagnose/trend.js';
 import { formatBytes, percentOf } from '../format/units.js';
 import { alertFingerprint, isIgnored } from './targets.js';

@@ -1,7 +1,8 @@
 // Identity and matching of alert targets: the fingerprint that keys an alert's state, ignore
 // lists, and silences.
 import { createHash } from 'node:crypto';
-import { globMatches, type IgnoreSpec } from '../config/alerts-schema.js';
+import type { IgnoreSpec } from '../config/alert-rules.js';
+import { globMatches } from '../config/alerts-schema.js';
 import type { AlertTarget, Silence } from './types.js';
 
 /**

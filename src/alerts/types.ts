@@ -1,9 +1,9 @@
 // Plain data of the alert pipeline: observations (what a rule measured on a target this round),
 // the per-alert state, and the transitions handed to notifiers and stored as history.
-import type { RuleKind, RuleSettings, RuleUnit, Severity } from '../config/alerts-schema.js';
+import type { RuleKind, RuleSettings, RuleUnit, Severity } from '../config/alert-rules.js';
 import type { HistoryPoint } from '../store/history.js';
 
-export type { AlertRule, RuleKind, RuleSettings, RuleUnit, Severity, Thresholds } from '../config/alerts-schema.js';
+export type { AlertRule, RuleKind, RuleSettings, RuleUnit, Severity, Thresholds } from '../config/alert-rules.js';
 
 export type TargetKind = 'host' | 'container' | 'group';
 

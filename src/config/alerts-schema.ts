@@ -11,199 +11,23 @@
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { formatBytes } from '../format/units.js';
-import { formatDuration, parseDuration, parseSize } from './units.js';
+import { parseDuration, parseSize } from './units.js';
 import { describeValue } from './value-schemas.js';
-
-export const RULE_KINDS = [
-  'host-used-percent',
-  'host-available-below',
-  'psi-some-avg60',
-  'psi-full-avg60',
-  'container-limit-percent',
-  'container-usage-bytes',
-  'container-unlimited-host-percent',
-  'group-pss-bytes',
-  'oom-kill',
-  'memory-leak',
-] as const;
-export type RuleKind = (typeof RULE_KINDS)[number];
-
-export type Severity = 'warning' | 'critical';
-/** 'above' fires when the value rises to the threshold, 'below' when it falls to it. */
-export type Direction = 'above' | 'below';
-/** Unit of a rule's value: percent, bytes, bytes per hour (a growth rate), or a count of events. */
-export type RuleUnit = 'percent' | 'bytes' | 'bytes-per-hour' | 'count';
-
-export interface Thresholds {
-  direction: Direction;
-  /** Level at which a warning starts (value >= it for 'above', <= it for 'below'); null: no warning level. */
-  warning: number | null;
-  critical: number | null;
-  /** The alert resolves once the value is past this: below it for 'above', above it for 'below'. */
-  clear: number;
-  /** A critical alert falls back to warning once the value is past this; null without both levels. */
-  clearCritical: number | null;
-}
-
-/** What a rule applies to one target: its thresholds and timings (overrides already applied). */
-export interface RuleSettings {
-  thresholds: Thresholds;
-  /** How long the condition must hold before pending becomes firing. */
-  forMs: number;
-  /** How long a firing alert keeps firing after its condition has cleared. */
-  keepFiringForMs: number;
-}
-
-export interface TargetOverride extends RuleSettings {
-  /** A container or process group name; `*` and `?` are wildcards. */
-  match: string;
-}
-
-export interface IgnoreSpec {
-  /** Container names (globs); a container's process groups are ignored with it. */
-  containers: string[];
-  /** Process group names (globs). */
-  groups: string[];
-  /** Container labels, `key: value`; a container carrying any one of them is ignored (`*`: any value). */
-  labels: Record<string, string>;
-}
-
-export interface LeakSettings {
-  /** History looked at for the trend. */
-  windowMs: number;
-  /** Least-squares R² the growth must reach to count as steady. */
-  minFit: number;
-  /** Points (samples or rollups) the trend needs. */
-  minPoints: number;
-  targets: ('containers' | 'groups')[];
-}
-
-/** A validated rule: sizes in bytes, durations in ms, memory-leak rates in bytes per hour. */
-export interface AlertRule extends RuleSettings {
-  id: string;
-  kind: RuleKind;
-  enabled: boolean;
-  unit: RuleUnit;
-  /** Event rules (oom-kill) fire on something that happened; no observation means "nothing new". */
-  event: boolean;
-  /** Checked in order; an exact name match wins over globs. */
-  overrides: TargetOverride[];
-  ignore: IgnoreSpec;
-  /** Only for memory-leak rules. */
-  leak: LeakSettings | null;
-}
-
-export interface KindSpec {
-  unit: RuleUnit;
-  direction: Direction;
-  /** The user-facing name of the warning threshold. */
-  warningKey: 'warning' | 'minSlope' | null;
-  event: boolean;
-}
-
-export const KIND_SPECS: Readonly<Record<RuleKind, KindSpec>> = {
-  'host-used-percent': { unit: 'percent', direction: 'above', warningKey: 'warning', event: false },
-  'host-available-below': { unit: 'bytes', direction: 'below', warningKey: 'warning', event: false },
-  'psi-some-avg60': { unit: 'percent', direction: 'above', warningKey: 'warning', event: false },
-  'psi-full-avg60': { unit: 'percent', direction: 'above', warningKey: 'warning', event: false },
-  'container-limit-percent': { unit: 'percent', direction: 'above', warningKey: 'warning', event: false },
-  'container-usage-bytes': { unit: 'bytes', direction: 'above', warningKey: 'warning', event: false },
-  'container-unlimited-host-percent': { unit: 'percent', direction: 'above', warningKey: 'warning', event: false },
-  'group-pss-bytes': { unit: 'bytes', direction: 'above', warningKey: 'warning', event: false },
-  'oom-kill': { unit: 'count', direction: 'above', warningKey: null, event: true },
-  'memory-leak': { unit: 'bytes-per-hour', direction: 'above', warningKey: 'minSlope', event: false },
-};
-
-/** The rules memwarden runs without any configuration, as a file author would write them. */
-export const DEFAULT_RULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  'host-memory-used': { kind: 'host-used-percent', warning: 85, critical: 95, for: '1m' },
-  'host-available-low': { kind: 'host-available-below', warning: '512MiB', critical: '256MiB', for: '1m' },
-  'memory-pressure-some': { kind: 'psi-some-avg60', warning: 10, for: '2m' },
-  'memory-pressure-full': { kind: 'psi-full-avg60', critical: 5, for: '1m' },
-  'container-near-limit': { kind: 'container-limit-percent', warning: 85, critical: 95, for: '1m' },
-  'container-no-limit-large': { kind: 'container-unlimited-host-percent', warning: 10, critical: 20, for: '5m' },
-  'process-group-large': { kind: 'group-pss-bytes', warning: '4GiB', for: '5m' },
-  'oom-kill': { kind: 'oom-kill', keepFiringFor: '10m' },
-  'memory-leak-suspected': { kind: 'memory-leak', minSlope: '50MiB/h', minFit: 0.8, minPoints: 12, window: '2h' },
-};
-
-/** What each rule kind watches, for the configuration reference (reference.ts). */
-export const RULE_KIND_DESCRIPTIONS: Readonly<Record<RuleKind, string>> = {
-  'host-used-percent': 'Percent of host RAM used (total − available, as free shows it). Also sets the host status column.',
-  'host-available-below': "The host's available memory (MemAvailable); fires when it falls to the level.",
-  'psi-some-avg60': 'Memory pressure (PSI some, avg60): percent of time at least one task stalled on memory. Needs /proc/pressure/memory.',
-  'psi-full-avg60': 'Memory pressure (PSI full, avg60): percent of time all non-idle tasks stalled on memory at once.',
-  'container-limit-percent': "A container's usage as a percent of its memory limit (containers with a limit). Also sets the container status column.",
-  'container-usage-bytes': "A container's memory usage (docker stats' MEM USAGE).",
-  'container-unlimited-host-percent': "A container without a memory limit: its usage as a percent of host RAM. Also sets the status column of such containers.",
-  'group-pss-bytes': "A process group's PSS (RSS for members whose smaps_rollup is unreadable).",
-  'oom-kill':
-    "An OOM kill (Docker oom events, a container's cgroup oom_kill counter, the kernel's /proc/vmstat oom_kill): critical at once, per container or the host.",
-  'memory-leak':
-    'Steady growth: the least-squares slope over `window`, in bytes per hour. Also what diagnose reports as memory-leak-suspected.',
-};
-
-/** How the configuration reference shows a rule's thresholds, by the kind's unit. */
-export const RULE_UNIT_DESCRIPTIONS: Readonly<Record<RuleUnit, string>> = {
-  percent: 'percent (0–100, e.g. 85)',
-  bytes: 'size with a unit ("2GB", "512MiB")',
-  'bytes-per-hour': 'rate ("50MiB/h")',
-  count: 'count',
-};
-
-/** A key a rule may hold: ruleKeys(kind) lists those of one kind. */
-export type RuleField =
-  | 'kind'
-  | 'enabled'
-  | 'warning'
-  | 'minSlope'
-  | 'critical'
-  | 'for'
-  | 'clearBelow'
-  | 'clearAbove'
-  | 'keepFiringFor'
-  | 'overrides'
-  | 'ignore'
-  | 'window'
-  | 'minFit'
-  | 'minPoints'
-  | 'targets';
-
-/** Every rule field: its type, its default in a rule of your own, and what it does (reference.ts). */
-export const RULE_FIELD_DOCS: Readonly<Record<RuleField, { type: string; default: string; description: string }>> = {
-  kind: { type: 'a rule kind', default: "the default rule's", description: 'What the rule watches. Required for a new rule id; a default rule keeps its kind.' },
-  enabled: { type: 'boolean', default: 'true', description: '`false` turns the rule off.' },
-  warning: {
-    type: "the kind's unit, or false",
-    default: '—',
-    description: "Level at which a warning starts; `false` drops a default rule's level. A rule needs warning (minSlope) or critical.",
-  },
-  minSlope: { type: 'rate ("50MiB/h"), or false', default: '—', description: "memory-leak's warning level: the slowest growth reported." },
-  critical: { type: "the kind's unit, or false", default: '—', description: 'Level at which the alert is critical; on the far side of warning.' },
-  for: { type: 'duration (up to 7d)', default: '0s', description: 'How long the condition must hold before the alert fires.' },
-  clearBelow: {
-    type: "the kind's unit",
-    default: '5 points under the trigger (at most half of it) for percents, 10% under for sizes and rates',
-    description: 'The alert resolves once the value is below this (rules that fire above their level).',
-  },
-  clearAbove: {
-    type: "the kind's unit",
-    default: '10% above the trigger',
-    description: 'The alert resolves once the value is above this (rules that fire below their level).',
-  },
-  keepFiringFor: { type: 'duration (up to 7d)', default: '0s', description: 'How long a firing alert keeps firing after its condition has cleared.' },
-  overrides: {
-    type: 'mapping of name → thresholds',
-    default: '{}',
-    description:
-      "Per container or process group name (globs `*`, `?`; a group also matches its container's name): warning/minSlope, critical, for and the clear level for that target. An exact name wins over globs.",
-  },
-  ignore: { type: 'containers, groups, labels', default: '{}', description: 'Targets this rule does not alert on, as alerts.ignore (which applies to every rule as well).' },
-  window: { type: 'duration (1h to 30d)', default: formatDuration(2 * 3_600_000), description: 'History fitted for the trend.' },
-  minFit: { type: 'number (0–1)', default: '0.8', description: 'Least-squares R² the growth must reach to count as steady.' },
-  minPoints: { type: 'integer (3–100000)', default: '12', description: 'Points (samples or rollups) the trend needs.' },
-  targets: { type: 'list of containers, groups', default: '[containers]', description: 'What is checked: containers and/or process groups (their PSS).' },
-};
+import {
+  type AlertRule,
+  DEFAULT_RULES,
+  type Direction,
+  type IgnoreSpec,
+  KIND_SPECS,
+  type LeakSettings,
+  RULE_KINDS,
+  type RuleField,
+  type RuleKind,
+  type RuleSettings,
+  type RuleUnit,
+  type TargetOverride,
+  type Thresholds,
+} from './alert-rules.js';
 
 /** Bounds that keep a hostile or mistyped file from producing an absurd configuration. */
 const MAX_RULES = 200;

@@ -1,20 +1,13 @@
 // The configuration reference in README.md, generated from the schema itself: zod's JSON Schema
 // of the config as a file author writes it (io: "input") gives every key with its type, default
 // and `.describe()`/`.meta()` description; load-config's ENV_KEYS gives the environment
-// variables; the alert rules, which are validated by hand in alerts-schema.ts, come from its
-// exported tables. Pure: scripts/config-reference.ts writes README.md, and a unit test fails
+// variables; the alert rules, which are validated by hand in alerts-schema.ts, come from the
+// tables of alert-rules.ts and alert-rule-docs.ts. Pure: scripts/config-reference.ts writes README.md, and a unit test fails
 // when README.md's copy differs.
 import { z } from 'zod';
-import {
-  DEFAULT_RULES,
-  KIND_SPECS,
-  RULE_FIELD_DOCS,
-  RULE_KIND_DESCRIPTIONS,
-  RULE_KINDS,
-  RULE_UNIT_DESCRIPTIONS,
-  type RuleField,
-  ruleFields,
-} from './alerts-schema.js';
+import { RULE_FIELD_DOCS, RULE_KIND_DESCRIPTIONS, RULE_UNIT_DESCRIPTIONS } from './alert-rule-docs.js';
+import { DEFAULT_RULES, KIND_SPECS, RULE_KINDS, type RuleField } from './alert-rules.js';
+import { ruleFields } from './alerts-schema.js';
 import { ENV_KEYS } from './load-config.js';
 import { configSchema, SECRET_PATHS } from './schema.js';
 import type { ValueType } from './value-schemas.js';

@@ -2,7 +2,8 @@
 // limit; one without a limit against host RAM, since that is what it can exhaust. The levels
 // are those of the alert rules (alerts.rules), so a status column and an alert never disagree.
 import type { ContainerMemory, HostMemory } from '../collect/types.js';
-import { type AlertRule, alertsSchema, primaryRule, resolveRules, type RuleKind } from '../config/alerts-schema.js';
+import type { AlertRule, RuleKind } from '../config/alert-rules.js';
+import { alertsSchema, primaryRule, resolveRules } from '../config/alerts-schema.js';
 import type { Config } from '../config/schema.js';
 import { percentOf } from '../format/units.js';
 

@@ -1,6 +1,7 @@
 // diagnose()'s options from the configuration: the only place that turns config sections into
 // what the findings read, so diagnose() itself stays pure and free of config parsing.
-import { type AlertRule, primaryRule, resolveRules } from '../config/alerts-schema.js';
+import type { AlertRule } from '../config/alert-rules.js';
+import { primaryRule, resolveRules } from '../config/alerts-schema.js';
 import type { Config } from '../config/schema.js';
 import { statusThresholds } from './levels.js';
 import type { DiagnoseOptions, LeakFindingOptions } from './types.js';

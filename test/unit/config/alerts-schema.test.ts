@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alertsSchema, DEFAULT_RULES, globMatches, resolveRules, settingsFor } from '../../../src/config/alerts-schema.js';
+import { DEFAULT_RULES } from '../../../src/config/alert-rules.js';
+import { alertsSchema, globMatches, resolveRules, settingsFor } from '../../../src/config/alerts-schema.js';
 import { ConfigError } from '../../../src/config/config-error.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEFAULT_RULES, RULE_FIELD_DOCS, RULE_KINDS, ruleFields } from '../../../src/config/alerts-schema.js';
+import { RULE_FIELD_DOCS } from '../../../src/config/alert-rule-docs.js';
+import { DEFAULT_RULES, RULE_KINDS } from '../../../src/config/alert-rules.js';
+import { ruleFields } from '../../../src/config/alerts-schema.js';
 import { ENV_KEYS } from '../../../src/config/load-config.js';
 import { configEntries, REFERENCE_END, REFERENCE_START, renderConfigReference, replaceReferenceRegion } from '../../../src/config/reference.js';
 import { configSchema } from '../../../src/config/schema.js';
