@@ -57,7 +57,9 @@ import { createApprovalService, EXECUTOR_GRACE_MS, type ExecutionReport, type Re
 import { describeDockerError } from './executors/docker-errors.js';
 import { describeAction, executePlan, type ExecutionPlan, type ExecutionResult, inspectTarget, planExecution, TargetNotFoundError } from './executors/index.js';
 import type { Decision, RefusalCode, RemediationSwitches } from './policy.js';
-import { checkParamValues, describeTarget, matchesTarget, type ParamValues, type Runbook, type RunbookKind, type ValidateParamsResult, validateParams } from './runbook-schema.js';
+import { checkParamValues, type ParamValues, type ValidateParamsResult, validateParams } from './runbook-params.js';
+import type { Runbook, RunbookKind } from './runbook-schema.js';
+import { describeTarget, matchesTarget } from './runbook-target.js';
 import { describeGoal, evaluateVerification, type Measurement, type Verification, verifySpecFor } from './verification.js';
 
 export type RemediationLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;

@@ -3,7 +3,8 @@
 // `verify` (metric and expectation) and the run's parameters in; the verdict out. A figure that
 // could not be measured gives no verdict (null), never a guess.
 import { formatBytes } from '../format/units.js';
-import type { ParamValues, Runbook, VerifyExpectation, VerifyMetric } from './runbook-schema.js';
+import type { ParamValues } from './runbook-params.js';
+import type { Runbook, VerifyExpectation, VerifyMetric } from './runbook-schema.js';
 
 /** One measurement of the target: the same three figures before and after. */
 export interface Measurement {

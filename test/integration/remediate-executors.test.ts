@@ -11,7 +11,8 @@ import { dockerUpdateMemoryExecutor } from '../../src/remediate/executors/docker
 import { executePlan, inspectTarget, planExecution } from '../../src/remediate/executors/index.js';
 import type { ExecContext, ExecutionPlan, ExecutionResult } from '../../src/remediate/executors/types.js';
 import { loadRunbooks, parseRunbookFile } from '../../src/remediate/load-runbooks.js';
-import { type ParamValues, type Runbook, validateParams } from '../../src/remediate/runbook-schema.js';
+import { type ParamValues, validateParams } from '../../src/remediate/runbook-params.js';
+import type { Runbook } from '../../src/remediate/runbook-schema.js';
 import {
   type CeleryWorkerHandle,
   celeryPing,

@@ -9,7 +9,8 @@
 //   fixed at start. pool_shrink stops idle children at once; pool_grow only raises the target and
 //   the pool's maintenance starts the children a moment later.
 // - A live shrink/grow is lost when the worker restarts: its command line still has --concurrency.
-import { describeTarget, CELERY_APP, CELERY_NODE } from '../runbook-schema.js';
+import { CELERY_APP, CELERY_NODE } from '../runbook-schema.js';
+import { describeTarget } from '../runbook-target.js';
 import { readTop } from './target.js';
 import type { CeleryWorkerState, ExecContext, ExecutionPlan, Observation, PlanDraft, PlanInput } from './types.js';
 

@@ -1,7 +1,7 @@
 // docker.exec: the runbook's fixed argv, run inside the container with exec (never a shell).
 // A parameter can only be a whole argument ("{{name}}" in the runbook), substituted after
 // validateParams: `a b; reboot` stays one argument, it is never split or interpreted.
-import { renderArgv } from '../runbook-schema.js';
+import { renderArgv } from '../runbook-params.js';
 import { boundedOutput, formatArgv, runExec } from './run-exec.js';
 import type { ExecContext, ExecutionPlan, ExecutionResult, Executor, PlanDraft, PlanInput } from './types.js';
 

@@ -5,7 +5,9 @@
 // state (how many children to stop, the MemorySwap to send) come from that moment, not from when
 // the plan was made. Everything runs under the runbook's timeout.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkParamValues, describeTarget, matchesTarget, type ParamValues, type Runbook, type RunbookKind } from '../runbook-schema.js';
+import { checkParamValues, type ParamValues } from '../runbook-params.js';
+import type { Runbook, RunbookKind } from '../runbook-schema.js';
+import { describeTarget, matchesTarget } from '../runbook-target.js';
 import { celeryAutoscaleExecutor } from './celery-autoscale.js';
 import { celeryPoolGrowExecutor } from './celery-pool-grow.js';
 import { celeryPoolRestartExecutor } from './celery-pool-restart.js';

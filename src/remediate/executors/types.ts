@@ -2,7 +2,8 @@
 // container (ExecutionPlan, shown in the dry run and approved), and what it did (ExecutionResult,
 // written to the audit). Only the executors themselves hold a Docker client.
 import type Dockerode from 'dockerode';
-import type { ParamValues, Runbook, RunbookKind } from '../runbook-schema.js';
+import type { ParamValues } from '../runbook-params.js';
+import type { Runbook, RunbookKind } from '../runbook-schema.js';
 
 export interface TargetContainer {
   /** Full container id. */

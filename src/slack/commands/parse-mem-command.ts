@@ -3,7 +3,8 @@
 // never an exception. Names are kept as typed; the handlers look them up. `run` checks only the
 // shape of its words (a runbook id, a container name, name=value pairs, each name once); what a
 // value means is the runbook's to decide (validateParams), after the handler looked it up.
-import { MAX_PARAM_VALUE_CHARS, PARAM_NAME, RUNBOOK_ID } from '../../remediate/runbook-schema.js';
+import { MAX_PARAM_VALUE_CHARS, PARAM_NAME } from '../../remediate/runbook-params.js';
+import { RUNBOOK_ID } from '../../remediate/runbook-schema.js';
 
 export const HISTORY_WINDOWS = ['6h', '24h', '7d'] as const;
 export type HistoryWindow = (typeof HISTORY_WINDOWS)[number];

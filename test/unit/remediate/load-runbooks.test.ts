@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config-error.js';
 import { loadRunbooks, MAX_RUNBOOK_BYTES, parseRunbookFile } from '../../../src/remediate/load-runbooks.js';
-import { validateParams } from '../../../src/remediate/runbook-schema.js';
+import { validateParams } from '../../../src/remediate/runbook-params.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const FIXTURES = join(REPO, 'test/fixtures/runbooks');

@@ -1,15 +1,9 @@
-// The runbook schema's rules and validateParams, with the injection attempts a Slack user could
-// type next to the values that must pass.
+// The runbook schema's rules and its parameter checks (validateParams, checkParamValues,
+// renderArgv), with the injection attempts a Slack user could type next to the values that must pass.
 import { describe, expect, it } from 'vitest';
 import { parseRunbookFile } from '../../../src/remediate/load-runbooks.js';
-import {
-  checkParamValues,
-  matchesTarget,
-  type ParamSpec,
-  renderArgv,
-  type Runbook,
-  validateParams,
-} from '../../../src/remediate/runbook-schema.js';
+import { checkParamValues, type ParamSpec, renderArgv, validateParams } from '../../../src/remediate/runbook-params.js';
+import type { Runbook } from '../../../src/remediate/runbook-schema.js';
 
 const MiB = 1024 * 1024;
 
@@ -140,30 +134,6 @@ describe('checkParamValues (typed values, e.g. read back from the store)', () =>
 describe('renderArgv', () => {
   it('substitutes each placeholder as exactly one argument, whatever the value holds', () => {
     expect(renderArgv(['echo', '{{word}}', '--', '{{n}}'], { word: 'a b; reboot $(id)', n: 3 })).toEqual(['echo', 'a b; reboot $(id)', '--', '3']);
-  });
-});
-
-describe('matchesTarget', () => {
-  const labels = { 'com.memwarden.remediate': 'true' };
-  it('needs a name glob match when globs are listed, and every label when labels are', () => {
-    const target = { containers: ['worker-*', 'beat-?'], labels: {} };
-    expect(matchesTarget(target, { name: 'worker-1', labels: {} })).toBe(true);
-    expect(matchesTarget(target, { name: '/worker-12', labels: {} })).toBe(true);
-    expect(matchesTarget(target, { name: 'beat-1', labels: {} })).toBe(true);
-    expect(matchesTarget(target, { name: 'beat-12', labels: {} })).toBe(false);
-    expect(matchesTarget(target, { name: 'my-worker-1', labels: {} })).toBe(false);
-    // "." in a glob is a dot, not any character.
-    expect(matchesTarget({ containers: ['a.b'], labels: {} }, { name: 'axb', labels: {} })).toBe(false);
-
-    const both = { containers: ['worker-*'], labels };
-    expect(matchesTarget(both, { name: 'worker-1', labels })).toBe(true);
-    expect(matchesTarget(both, { name: 'worker-1', labels: {} })).toBe(false);
-    expect(matchesTarget(both, { name: 'db', labels })).toBe(false);
-    expect(matchesTarget({ containers: [], labels }, { name: 'db', labels: { 'com.memwarden.remediate': 'TRUE' } })).toBe(false);
-  });
-
-  it('matches nothing with an empty allowlist', () => {
-    expect(matchesTarget({ containers: [], labels: {} }, { name: 'anything', labels })).toBe(false);
   });
 });
 
