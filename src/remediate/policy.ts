@@ -65,7 +65,7 @@ export type RefusalCode =
   | 'rate-limit'
   | 'groups-unavailable'
   | 'already-claimed'
-  // Decided by the caller (remediation.ts), audited the same way:
+  // Decided by the caller (remediation.ts, submit-request.ts), audited the same way:
   | 'invalid-params'
   | 'target-not-found'
   | 'plan-refused'

@@ -1,5 +1,5 @@
 // Did the remediation do what its runbook promised? Pure: the figures measured just before the run
-// and again `verify.after` later (remediation.ts measures both the same way), the runbook's
+// and again `verify.after` later (measure-target.ts measures both the same way), the runbook's
 // `verify` (metric and expectation) and the run's parameters in; the verdict out. A figure that
 // could not be measured gives no verdict (null), never a guess.
 import { formatBytes } from '../format/units.js';
