@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import { formatBytes } from '../format/units.js';
 import type { AuditAction, AuditEntry } from '../store/remediation.js';
+import { PLAIN_TABLE } from './text-style.js';
 
 export interface RenderAuditOptions {
   color: boolean;
@@ -11,7 +12,6 @@ export interface RenderAuditOptions {
   source: string;
 }
 
-const PLAIN_TABLE = { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } };
 const BAD: ReadonlySet<AuditAction> = new Set(['refused', 'failed', 'rejected', 'expired', 'not-executed', 'switched-off']);
 const GOOD: ReadonlySet<AuditAction> = new Set(['succeeded', 'approved', 'switched-on']);
 /** Long details wrap in their column instead of pushing the table off the screen. */

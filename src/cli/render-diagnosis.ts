@@ -6,10 +6,11 @@ import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import type { Snapshot } from '../collect/types.js';
 import { formatDuration } from '../config/units.js';
-import { containerLevel, hostLevel, type Level, type StatusThresholds } from '../diagnose/levels.js';
+import { containerLevel, hostLevel, type StatusThresholds } from '../diagnose/levels.js';
 import type { Finding, Priority, Recommendation, Severity } from '../diagnose/types.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';
-import { renderGroups } from './render-status.js';
+import { renderGroups, systemOverview } from './render-status.js';
+import { levelPainter, PLAIN_TABLE } from './text-style.js';
 
 export interface RenderDiagnosisOptions {
   /** The status levels: diagnoseOptions(config).thresholds, computed once by the command. */
@@ -21,32 +22,19 @@ export interface RenderDiagnosisOptions {
   groups?: number;
 }
 
-const PLAIN_TABLE = { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } };
 const PRIORITIES: readonly Priority[] = ['urgent', 'high', 'medium'];
 const SEVERITY_LABEL: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
 
 export function renderDiagnosis(snapshot: Snapshot, findings: readonly Finding[], options: RenderDiagnosisOptions): string {
   const c = createColors(options.color);
-  const paint = (level: Level, text: string) =>
-    level === 'CRITICAL' ? c.red(c.bold(text)) : level === 'HIGH' ? c.yellow(text) : c.green(text);
+  const paint = levelPainter(c);
   const { host } = snapshot;
   const out: string[] = [];
 
   out.push(c.bold(`memwarden diagnosis — ${snapshot.hostname} — ${snapshot.takenAt}`));
   out.push(options.historyNote, '');
 
-  out.push(c.bold('System overview'));
-  const level = hostLevel(host, options.thresholds);
-  out.push(`  Total RAM:     ${formatBytes(host.totalBytes)}`);
-  out.push(`  Used:          ${formatBytes(host.usedBytes)} (${formatPercent(percentOf(host.usedBytes, host.totalBytes), 0)})  ${paint(level, level)}`);
-  out.push(`  Free:          ${formatBytes(host.freeBytes)}`);
-  out.push(`  Buffer/Cache:  ${formatBytes(host.buffCacheBytes)}`);
-  out.push(`  Available:     ${formatBytes(host.availableBytes)}`);
-  out.push(
-    host.swapTotalBytes === 0
-      ? `  Swap:          ${c.red(c.bold('0 B (NOT CONFIGURED!)'))}`
-      : `  Swap:          ${formatBytes(host.swapUsedBytes)} used of ${formatBytes(host.swapTotalBytes)}`,
-  );
+  out.push(...systemOverview(host, hostLevel(host, options.thresholds), c, 0));
   out.push('');
 
   out.push(c.bold('Docker containers'));

@@ -5,6 +5,7 @@ import { createColors } from 'picocolors';
 import type { Digest, Figure } from '../digest/digest-data.js';
 import { type FigureKind, formatChange, formatClock, formatHoursMinutes, formatSignedBytes, formatValue } from '../digest/format-digest.js';
 import { formatBytes } from '../format/units.js';
+import { PLAIN_TABLE } from './text-style.js';
 
 export interface RenderDigestOptions {
   color: boolean;
@@ -12,7 +13,6 @@ export interface RenderDigestOptions {
   chartPath?: string | null;
 }
 
-const PLAIN_TABLE = { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } };
 
 export function renderDigestText(digest: Digest, options: RenderDigestOptions): string {
   const c = createColors(options.color);

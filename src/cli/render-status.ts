@@ -5,6 +5,7 @@ import { createColors } from 'picocolors';
 import type { ProcessGroup, Snapshot } from '../collect/types.js';
 import { containerLevel, hostLevel, type Level, type StatusThresholds } from '../diagnose/levels.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';
+import { type Colors, levelPainter, PLAIN_TABLE } from './text-style.js';
 
 export interface RenderOptions {
   /** statusThresholds(config), computed once by the command. */
@@ -14,27 +15,34 @@ export interface RenderOptions {
   groups?: number;
 }
 
-const PLAIN_TABLE = { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } };
+
+/**
+ * The report's first block: total, used with its level, free, buffer/cache, available and swap
+ * (a missing swap in red: the incident report's first finding). `usedDigits`: decimals of used %.
+ */
+export function systemOverview(host: Snapshot['host'], level: Level, c: Colors, usedDigits = 1): string[] {
+  const paint = levelPainter(c);
+  return [
+    c.bold('System overview'),
+    `  Total RAM:     ${formatBytes(host.totalBytes)}`,
+    `  Used:          ${formatBytes(host.usedBytes)} (${formatPercent(percentOf(host.usedBytes, host.totalBytes), usedDigits)})  ${paint(level, level)}`,
+    `  Free:          ${formatBytes(host.freeBytes)}`,
+    `  Buffer/Cache:  ${formatBytes(host.buffCacheBytes)}`,
+    `  Available:     ${formatBytes(host.availableBytes)}`,
+    host.swapTotalBytes === 0
+      ? `  Swap:          ${c.red(c.bold('0 B (NOT CONFIGURED!)'))}`
+      : `  Swap:          ${formatBytes(host.swapUsedBytes)} used of ${formatBytes(host.swapTotalBytes)}`,
+  ];
+}
 
 export function renderStatus(snapshot: Snapshot, options: RenderOptions): string {
   const c = createColors(options.color);
-  const paint = (level: Level, text: string) => (level === 'CRITICAL' ? c.red(c.bold(text)) : level === 'HIGH' ? c.yellow(text) : c.green(text));
+  const paint = levelPainter(c);
   const { host } = snapshot;
   const out: string[] = [];
 
   out.push(c.bold(`memwarden status — ${snapshot.hostname} — ${snapshot.takenAt} (measured in ${Math.round(snapshot.durationMs)} ms)`), '');
-  const level = hostLevel(host, options.thresholds);
-  out.push(c.bold('System overview'));
-  out.push(`  Total RAM:     ${formatBytes(host.totalBytes)}`);
-  out.push(`  Used:          ${formatBytes(host.usedBytes)} (${formatPercent(percentOf(host.usedBytes, host.totalBytes))})  ${paint(level, level)}`);
-  out.push(`  Free:          ${formatBytes(host.freeBytes)}`);
-  out.push(`  Buffer/Cache:  ${formatBytes(host.buffCacheBytes)}`);
-  out.push(`  Available:     ${formatBytes(host.availableBytes)}`);
-  out.push(
-    host.swapTotalBytes === 0
-      ? `  Swap:          ${c.red(c.bold('0 B (NOT CONFIGURED!)'))}`
-      : `  Swap:          ${formatBytes(host.swapUsedBytes)} used of ${formatBytes(host.swapTotalBytes)}`,
-  );
+  out.push(...systemOverview(host, hostLevel(host, options.thresholds), c));
   out.push(
     `  Pressure:      ${host.pressure ? `some ${formatPercent(host.pressure.some.avg60, 2)}, full ${formatPercent(host.pressure.full.avg60, 2)} of the last 60 s stalled` : 'unknown (no /proc/pressure/memory)'}`,
   );
