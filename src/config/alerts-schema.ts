@@ -8,9 +8,9 @@
 // The section holds each rule as written but normalised (RuleConfig: sizes in bytes, durations
 // in ms, growth rates in bytes per hour), so check-config prints it and memwarden.example.yml can
 // document every key; resolveRules() turns it into AlertRule objects for the engine.
-import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { formatBytes } from '../format/units.js';
+import { suggest } from './format-issues.js';
 import { parseDuration, parseSize } from './units.js';
 import { describeValue } from './value-schemas.js';
 import {
@@ -106,19 +106,6 @@ function parseBoolean(value: unknown): Result<boolean> {
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function suggest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const candidate of known) {
-    const d = distance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
 }
 
 function unknownKey(key: string, known: readonly string[]): string {

@@ -84,7 +84,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], options: Forma
   return lines;
 }
 
-function suggest(key: string, known: string[]): string | undefined {
+/** The known key a mistyped one most likely meant (Levenshtein, case-insensitive), if any is close. */
+export function suggest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
   for (const candidate of known) {
