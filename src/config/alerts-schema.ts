@@ -10,7 +10,7 @@
 // document every key; resolveRules() turns it into AlertRule objects for the engine.
 import { z } from 'zod';
 import { formatBytes } from '../format/units.js';
-import { suggest } from './format-issues.js';
+import { suggest } from './suggest-key.js';
 import { parseDuration, parseSize } from './units.js';
 import { describeValue } from './value-schemas.js';
 import {

@@ -1,8 +1,8 @@
 // Turns zod issues into one line each, "path: what was expected, got what", naming the
 // environment variable when the value came from one.
-import { distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { describeValue } from './schema.js';
+import { suggest } from './suggest-key.js';
 
 /** Stands in for a secret's value, so describeValue never echoes it. */
 const SECRET_INPUT = Symbol('secret');
@@ -82,18 +82,4 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], options: Forma
     }
   }
   return lines;
-}
-
-/** The known key a mistyped one most likely meant (Levenshtein, case-insensitive), if any is close. */
-export function suggest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const candidate of known) {
-    const d = distance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
 }
