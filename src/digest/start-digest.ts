@@ -6,7 +6,9 @@ import { diagnoseOptions } from '../diagnose/options.js';
 import type { Finding } from '../diagnose/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Database } from '../store/database.js';
-import { buildDigest, type Digest, loadDigestData } from './digest-data.js';
+import { buildDigest } from './build-digest.js';
+import type { Digest } from './digest-data.js';
+import { loadDigestData } from './load-digest.js';
 import { type DigestSchedule, startDigestSchedule } from './schedule.js';
 import { type ChartOutcome, type ChartSink, sendDigest } from './send-digest.js';
 

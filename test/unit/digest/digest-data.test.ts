@@ -2,7 +2,9 @@
 // loadDigestData and turned into figures by buildDigest, and the arithmetic on its own.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDigest, type Digest, DAY_MS, figure, increase, loadDigestData, percentileOf } from '../../../src/digest/digest-data.js';
+import { buildDigest, figure, increase, percentileOf } from '../../../src/digest/build-digest.js';
+import { type Digest, DAY_MS } from '../../../src/digest/digest-data.js';
+import { loadDigestData } from '../../../src/digest/load-digest.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
 import { recordSnapshot } from '../../../src/store/samples.js';
 import { GiB, MiB, makeTempDir } from '../store/make-snapshot.js';

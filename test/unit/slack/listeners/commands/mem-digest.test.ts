@@ -2,7 +2,8 @@
 // ephemerally through the response_url (nock), inside the Block Kit limits; and a friendly
 // answer where the bot has no digest to give.
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildDigest, loadDigestData } from '../../../../../src/digest/digest-data.js';
+import { buildDigest } from '../../../../../src/digest/build-digest.js';
+import { loadDigestData } from '../../../../../src/digest/load-digest.js';
 import { parseMemCommand } from '../../../../../src/slack/commands/parse-mem-command.js';
 import { DIGEST_UNAVAILABLE } from '../../../../../src/slack/commands/digest-command.js';
 import { checkBlockKitLimits } from '../../../../../src/slack/render/block-kit-limits.js';
