@@ -3,7 +3,7 @@
 // after a restart an alert is neither announced twice nor lost.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AlertState, AlertTarget, AlertTransition, Evidence, HistoryReader, NewSilence, Silence } from '../alerts/types.js';
-import type { Database } from './database.js';
+import { parseJsonOr, perDatabase, type Database } from './database.js';
 import { queryHistory } from './history.js';
 import { guard } from './store-error.js';
 
@@ -80,8 +80,6 @@ interface Statements {
   saveRound: BetterSqlite3.Transaction<(round: AlertRound) => void>;
 }
 
-const statementsByDb = new WeakMap<Database, Statements>();
-
 /** Every stored alert (pending, firing, or resolved in the last round), by fingerprint. */
 export function loadAlertStates(db: Database): AlertState[] {
   return guard(db, () => (statementsFor(db).loadStates.all() as StateRow[]).map(stateFromRow));
@@ -155,14 +153,6 @@ export function storeHistoryReader(db: Database): HistoryReader {
     queryHistory(db, target.kind === 'host' ? { kind: 'host' } : { kind: target.kind, name: target.name }, fromMs, toMs);
 }
 
-function parseJson<T>(text: string, fallback: T): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
-
 const NO_TARGET: AlertTarget = { kind: 'host', name: 'unknown', containerId: null, containerName: null, labels: {} };
 
 function stateFromRow(row: StateRow): AlertState {
@@ -170,7 +160,7 @@ function stateFromRow(row: StateRow): AlertState {
     fingerprint: row.fingerprint,
     ruleId: row.rule_id,
     kind: row.kind as AlertState['kind'],
-    target: parseJson<AlertTarget>(row.target, NO_TARGET),
+    target: parseJsonOr<AlertTarget>(row.target, NO_TARGET),
     status: row.state as AlertState['status'],
     severity: row.severity as AlertState['severity'],
     value: row.value,
@@ -183,7 +173,7 @@ function stateFromRow(row: StateRow): AlertState {
     reportedValue: row.reported_value,
     lastNotifiedAt: row.last_notified,
     firingNotified: row.firing_notified === 1,
-    evidence: parseJson<Evidence>(row.evidence, {}),
+    evidence: parseJsonOr<Evidence>(row.evidence, {}),
     updatedAt: row.updated_at,
   };
 }
@@ -240,7 +230,7 @@ function transitionFromRow(row: TransitionRow): AlertTransition {
     fingerprint: row.fingerprint,
     ruleId: row.rule_id,
     kind: row.kind as AlertTransition['kind'],
-    target: parseJson<AlertTarget>(row.target, NO_TARGET),
+    target: parseJsonOr<AlertTarget>(row.target, NO_TARGET),
     from: row.from_state as AlertTransition['from'],
     to: row.to_state as AlertTransition['to'],
     severity: row.severity as AlertTransition['severity'],
@@ -253,7 +243,7 @@ function transitionFromRow(row: TransitionRow): AlertTransition {
     silenced: row.silenced === 1,
     reason: row.reason as AlertTransition['reason'],
     summary: row.summary,
-    evidence: parseJson<Evidence>(row.evidence, {}),
+    evidence: parseJsonOr<Evidence>(row.evidence, {}),
   };
 }
 
@@ -269,9 +259,7 @@ function silenceFromRow(row: SilenceRow): Silence {
   };
 }
 
-function statementsFor(db: Database): Statements {
-  const cached = statementsByDb.get(db);
-  if (cached) return cached;
+const statementsFor = perDatabase((db): Statements => {
   const s: Omit<Statements, 'saveRound'> = {
     loadStates: db.prepare('SELECT * FROM alert_state ORDER BY fingerprint'),
     upsertState: db.prepare(`
@@ -300,7 +288,5 @@ function statementsFor(db: Database): Statements {
     for (const state of round.upserts) s.upsertState.run(stateToRow(state));
     for (const transition of round.transitions) s.insertTransition.run(transitionToRow(transition));
   });
-  const statements: Statements = { ...s, saveRound };
-  statementsByDb.set(db, statements);
-  return statements;
-}
+  return { ...s, saveRound };
+});

@@ -69,6 +69,31 @@ export function closeDatabase(db: Database): void {
   }
 }
 
+/**
+ * Builds a value once per open database (prepared statements: preparing is the costly part of a
+ * query). A WeakMap, so a closed database's value goes with it.
+ */
+export function perDatabase<T>(build: (db: Database) => T): (db: Database) => T {
+  const byDb = new WeakMap<Database, T>();
+  return (db) => {
+    let value = byDb.get(db);
+    if (value === undefined) {
+      value = build(db);
+      byDb.set(db, value);
+    }
+    return value;
+  };
+}
+
+/** A JSON column's value; `fallback` for a cell that does not parse, so one bad row cannot fail a whole read. */
+export function parseJsonOr<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
 function checkIntegrity(db: Database, file: string): void {
   // Reading the header is where a non-database file fails (SQLITE_NOTADB), before any write.
   const rows = db.pragma('quick_check') as { quick_check: string }[];

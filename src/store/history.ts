@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database } from './database.js';
+import { perDatabase, type Database } from './database.js';
 import { ROLLUP_SPECS } from './retention.js';
 import { toStoreError } from './store-error.js';
 
@@ -66,7 +66,7 @@ interface HistoryStatements {
   rollups: BetterSqlite3.Statement;
 }
 
-const statementsByDb = new WeakMap<Database, Map<string, HistoryStatements>>();
+const statementsByKey = perDatabase(() => new Map<string, HistoryStatements>());
 
 /**
  * Points for one metric of one series between fromMs and toMs (inclusive, by point time),
@@ -191,11 +191,7 @@ function mergePoints(a: HistoryPoint, b: HistoryPoint): HistoryPoint {
 }
 
 function statementsFor(db: Database, kind: HistoryTarget['kind'], column: string): HistoryStatements {
-  let byKey = statementsByDb.get(db);
-  if (!byKey) {
-    byKey = new Map();
-    statementsByDb.set(db, byKey);
-  }
+  const byKey = statementsByKey(db);
   const key = `${kind}:${column}`;
   const cached = byKey.get(key);
   if (cached) return cached;

@@ -4,7 +4,7 @@
 // aggregate over an indexed or small table, so a scrape every few seconds costs next to nothing.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { RequestStatus } from '../remediate/policy.js';
-import type { Database } from './database.js';
+import { perDatabase, type Database } from './database.js';
 import { guard } from './store-error.js';
 
 export interface RemediationRequestCount {
@@ -17,8 +17,6 @@ interface Statements {
   requestCounts: BetterSqlite3.Statement;
   oldestOpenOutbox: BetterSqlite3.Statement;
 }
-
-const statementsByDb = new WeakMap<Database, Statements>();
 
 /** Remediation requests per runbook and current status (requests are never deleted). */
 export function countRemediationRequests(db: Database): RemediationRequestCount[] {
@@ -39,15 +37,11 @@ export function oldestOpenOutboxCreatedAt(db: Database): number | null {
   return guard(db, () => (statementsFor(db).oldestOpenOutbox.get() as { at: number | null }).at);
 }
 
-function statementsFor(db: Database): Statements {
-  const cached = statementsByDb.get(db);
-  if (cached) return cached;
-  const statements: Statements = {
+const statementsFor = perDatabase((db): Statements => {
+  return {
     requestCounts: db.prepare(
       'SELECT runbook_id, status, count(*) AS n FROM remediation_requests GROUP BY runbook_id, status ORDER BY runbook_id, status',
     ),
     oldestOpenOutbox: db.prepare("SELECT min(created_at) AS at FROM outbox WHERE status IN ('pending', 'sending')"),
   };
-  statementsByDb.set(db, statements);
-  return statements;
-}
+});

@@ -9,7 +9,7 @@
 // Also here: alert_messages, which alert message (fingerprint + episode) lives where in Slack.
 // Plain data only: payloads are opaque JSON to the store (the Slack code renders them).
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database } from './database.js';
+import { parseJsonOr, perDatabase, type Database } from './database.js';
 import { guard } from './store-error.js';
 
 export type OutboxOp = 'post' | 'update' | 'reply';
@@ -110,8 +110,6 @@ interface Statements {
   insertMessage: BetterSqlite3.Statement;
   setMessageTs: BetterSqlite3.Statement;
 }
-
-const statementsByDb = new WeakMap<Database, Statements>();
 
 /**
  * Adds an op; returns its id. An `update` supersedes the open updates of the same message that
@@ -278,14 +276,6 @@ export function inOutboxTransaction<T>(db: Database, fn: () => T): T {
 
 // --- rows ---
 
-function parsePayload(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
 function entryFromRow(row: OutboxRow): OutboxEntry {
   return {
     id: row.id,
@@ -293,7 +283,7 @@ function entryFromRow(row: OutboxRow): OutboxEntry {
     messageKey: row.message_key,
     op: row.op as OutboxOp,
     channel: row.channel,
-    payload: parsePayload(row.payload),
+    payload: parseJsonOr<unknown>(row.payload, null),
     status: row.status as OutboxStatus,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -318,10 +308,8 @@ function messageFromRow(row: AlertMessageRow): AlertMessage {
   };
 }
 
-function statementsFor(db: Database): Statements {
-  const cached = statementsByDb.get(db);
-  if (cached) return cached;
-  const statements: Statements = {
+const statementsFor = perDatabase((db): Statements => {
+  return {
     insert: db.prepare(`
       INSERT INTO outbox (ordering_key, message_key, op, channel, payload, status, attempts, next_attempt_at, created_at, updated_at)
       VALUES (@ordering_key, @message_key, @op, @channel, @payload, 'pending', 0, @now, @now, @now)`),
@@ -354,6 +342,4 @@ function statementsFor(db: Database): Statements {
     setMessageTs: db.prepare(`
       UPDATE alert_messages SET channel_id = @channel_id, parent_ts = @ts, updated_at = @now WHERE message_key = @message_key`),
   };
-  statementsByDb.set(db, statements);
-  return statements;
-}
+});

@@ -12,7 +12,7 @@
 // is neither lost nor, once done, repeated.
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database } from './database.js';
+import { parseJsonOr, perDatabase, type Database } from './database.js';
 import { guard } from './store-error.js';
 
 export interface NewRecommendation {
@@ -211,12 +211,8 @@ interface Statements {
   next: BetterSqlite3.Statement;
 }
 
-const statementsByDb = new WeakMap<Database, Statements>();
-
-function statementsFor(db: Database): Statements {
-  const cached = statementsByDb.get(db);
-  if (cached) return cached;
-  const statements: Statements = {
+const statementsFor = perDatabase((db): Statements => {
+  return {
     recByKey: db.prepare('SELECT id FROM remediation_recommendations WHERE dedupe_key = ?'),
     recById: db.prepare('SELECT * FROM remediation_recommendations WHERE id = ?'),
     insertRec: db.prepare(`
@@ -244,17 +240,10 @@ function statementsFor(db: Database): Statements {
     release: db.prepare("UPDATE remediation_followups SET verify_state = 'due', updated_at = @now WHERE verify_state = 'running'"),
     next: db.prepare("SELECT min(verify_at) AS at FROM remediation_followups WHERE verify_state = 'due'"),
   };
-  statementsByDb.set(db, statements);
-  return statements;
-}
+});
 
 function parseJson(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
+  return text === null ? null : parseJsonOr<unknown>(text, null);
 }
 
 function recommendationFromRow(row: RecommendationRow): StoredRecommendation {

@@ -12,7 +12,7 @@
 // marks it failed ("interrupted") rather than ever running it a second time.
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database } from './database.js';
+import { parseJsonOr, perDatabase, type Database } from './database.js';
 import type { Decision, RequestStatus } from '../remediate/policy.js';
 import { guard } from './store-error.js';
 
@@ -512,12 +512,8 @@ interface Statements {
   getSwitch: BetterSqlite3.Statement;
 }
 
-const statementsByDb = new WeakMap<Database, Statements>();
-
-function statementsFor(db: Database): Statements {
-  const cached = statementsByDb.get(db);
-  if (cached) return cached;
-  const statements: Statements = {
+const statementsFor = perDatabase((db): Statements => {
+  return {
     insertRequest: db.prepare(`
       INSERT INTO remediation_requests
         (id, runbook_id, runbook_sha256, target_container_id, target_name, params, requested_by, requested_at, expires_at,
@@ -558,9 +554,7 @@ function statementsFor(db: Database): Statements {
       ON CONFLICT (id) DO UPDATE SET enabled = excluded.enabled, changed_by = excluded.changed_by, changed_at = excluded.changed_at`),
     getSwitch: db.prepare('SELECT enabled, changed_by, changed_at FROM remediation_switch WHERE id = 1'),
   };
-  statementsByDb.set(db, statements);
-  return statements;
-}
+});
 
 function readRequest(s: Statements, id: string): RemediationRequest | null {
   const row = s.getRequest.get(id) as RequestRow | undefined;
@@ -621,12 +615,7 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 function parseJson(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+  return text === null ? null : parseJsonOr<unknown>(text, text);
 }
 
 function requestFromRow(row: RequestRow, approvals: readonly ApprovalRow[]): RemediationRequest {

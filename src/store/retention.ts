@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database } from './database.js';
+import { perDatabase, type Database } from './database.js';
 import { toStoreError } from './store-error.js';
 
 export interface RetentionOptions {
@@ -83,8 +83,6 @@ interface RetentionStatements {
   pruneNames: BetterSqlite3.Statement[];
 }
 
-const statementsByDb = new WeakMap<Database, RetentionStatements>();
-
 /**
  * Rolls raw samples older than `now - rawMs` into epoch-aligned buckets of `rollupIntervalMs`
  * (min, sum, max and count per metric), deletes them, and deletes rollups older than
@@ -129,11 +127,9 @@ export function enforceRetention(
   }
 }
 
-function statementsFor(db: Database): RetentionStatements {
-  const cached = statementsByDb.get(db);
-  if (cached) return cached;
+const statementsFor = perDatabase((db): RetentionStatements => {
   const specs: RollupSpec[] = Object.values(ROLLUP_SPECS);
-  const statements: RetentionStatements = {
+  return {
     rollup: specs.map((spec) => db.prepare(rollupSql(spec))),
     deleteRaw: specs.map((spec) => db.prepare(`DELETE FROM ${spec.samples} WHERE t < @cutoff`)),
     deleteRollups: specs.map((spec) => db.prepare(`DELETE FROM ${spec.rollups} WHERE bucket < @cutoff`)),
@@ -151,9 +147,7 @@ function statementsFor(db: Database): RetentionStatements {
       db.prepare('DELETE FROM images WHERE last_seen < @cutoff'),
     ],
   };
-  statementsByDb.set(db, statements);
-  return statements;
-}
+});
 
 /** INSERT .. SELECT .. GROUP BY bucket, merging into an existing row of the same bucket. */
 function rollupSql(spec: RollupSpec): string {

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { largestGroups } from '../collect/process-groups.js';
 import type { ContainerMemory, ProcessGroup, Snapshot } from '../collect/types.js';
-import type { Database } from './database.js';
+import { perDatabase, type Database } from './database.js';
 import { toStoreError } from './store-error.js';
 
 /** Process groups kept per poll (largest PSS first): the long tail is noise and bloats the file. */
@@ -16,8 +16,6 @@ interface SampleStatements {
   group: BetterSqlite3.Statement;
   write: BetterSqlite3.Transaction<(snapshot: Snapshot, t: number, groups: ProcessGroup[]) => void>;
 }
-
-const statementsByDb = new WeakMap<Database, SampleStatements>();
 
 /**
  * Stores one poll in one transaction: the host sample, one row per container and one per
@@ -51,9 +49,7 @@ export function imageRepository(image: string): string {
   return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, colon) : withoutDigest;
 }
 
-function statementsFor(db: Database): SampleStatements {
-  const cached = statementsByDb.get(db);
-  if (cached) return cached;
+const statementsFor = perDatabase((db): SampleStatements => {
   const s: Omit<SampleStatements, 'write'> = {
     host: db.prepare(`
       INSERT OR REPLACE INTO host_samples
@@ -117,10 +113,8 @@ function statementsFor(db: Database): SampleStatements {
       });
     }
   });
-  const statements: SampleStatements = { ...s, write };
-  statementsByDb.set(db, statements);
-  return statements;
-}
+  return { ...s, write };
+});
 
 function writeContainer(s: Omit<SampleStatements, 'write'>, t: number, container: ContainerMemory): void {
   const { ref } = s.upsertContainer.get({
