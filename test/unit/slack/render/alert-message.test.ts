@@ -1,9 +1,6 @@
 // The alert renderers: golden files pin the blocks of four typical alerts (regenerate with
 // UPDATE_GOLDEN=1 and review the diff), and every message, also built from hostile input, must
 // pass checkBlockKitLimits.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { AlertState, AlertTransition } from '../../../../src/alerts/types.js';
 import type { Finding, Recommendation } from '../../../../src/diagnose/types.js';
@@ -16,41 +13,11 @@ import {
   renderAlertParent,
   renderAlertTimelineEntry,
 } from '../../../../src/slack/render/alert-message.js';
-import { checkBlockKitLimits, type SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
+import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { GiB, MINUTE, MiB, T0, WORKER, container, nearLimitFindings, oomFindings, oomTransition, transition } from '../delivery/helpers.js';
+import { allTexts, expectGolden, expectWithinLimits } from './render-kit.js';
 
-const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/golden/slack');
 const HOUR = 60 * MINUTE;
-
-function expectGolden(name: string, actual: unknown): void {
-  const file = join(GOLDEN_DIR, `${name}.json`);
-  const text = `${JSON.stringify(actual, null, 2)}\n`;
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, text);
-  }
-  expect(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
-  expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(file, 'utf8')));
-}
-
-function expectWithinLimits(...messages: SlackMessage[]): void {
-  for (const message of messages) expect(checkBlockKitLimits(message)).toEqual([]);
-}
-
-/** Every mrkdwn and plain_text string in a message, and its fallback text. */
-function allTexts(message: SlackMessage): string[] {
-  const out: string[] = [message.text];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (typeof value === 'object' && value !== null) {
-      const record = value as Record<string, unknown>;
-      if ((record.type === 'mrkdwn' || record.type === 'plain_text') && typeof record.text === 'string') out.push(record.text);
-      Object.values(record).forEach(walk);
-    }
-  };
-  walk(message.blocks);
-  return out;
-}
 
 function buttons(message: SlackMessage): { action_id: string; value: string; text: { text: string } }[] {
   const actions = message.blocks.find((block) => block.type === 'actions');

@@ -15,6 +15,7 @@ import type { AlertRow, ContainerRow, GroupRow, HostView, SilenceRow } from '../
 import { renderSilenced, renderSilenceRefused, renderUnsilenced } from '../../../../src/slack/render/command-silence.js';
 import { renderStatus, type StatusView } from '../../../../src/slack/render/command-status.js';
 import { renderTop } from '../../../../src/slack/render/command-top.js';
+import { allTexts } from './render-kit.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -25,21 +26,6 @@ const LONG = `svc-${'x'.repeat(96)}`; // 100 characters
 const UNICODE = `ワーカー-😀-👩‍👩‍👧-🇩🇪-Größe-${'é'.repeat(60)}`;
 const EVIL = '<!channel> & <@U0ADMIN> <https://evil.example|click> *bold* `code`';
 const NAMES = ['api', LONG, UNICODE, EVIL];
-
-/** Every mrkdwn/plain_text string of a message, and its fallback. */
-function allTexts(message: SlackMessage): string[] {
-  const out = [message.text];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (typeof value === 'object' && value !== null) {
-      const record = value as Record<string, unknown>;
-      if ((record.type === 'mrkdwn' || record.type === 'plain_text') && typeof record.text === 'string') out.push(record.text);
-      Object.values(record).forEach(walk);
-    }
-  };
-  walk(message.blocks);
-  return out;
-}
 
 /** Within limits, and the only <...> control sequences are ours: dates and user mentions. */
 function expectSafe(message: SlackMessage): void {

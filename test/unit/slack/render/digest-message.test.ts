@@ -1,31 +1,18 @@
 // The digest message: a golden file pins its blocks for the 48-hour fixture (regenerate with
 // UPDATE_GOLDEN=1 and review the diff), and every variant passes checkBlockKitLimits, hostile
 // names included.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDigest } from '../../../../src/digest/build-digest.js';
 import type { Digest } from '../../../../src/digest/digest-data.js';
 import { loadDigestData } from '../../../../src/digest/load-digest.js';
-import { checkBlockKitLimits, type SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
+import { checkBlockKitLimits } from '../../../../src/slack/render/block-kit-limits.js';
 import { renderDigestMessage } from '../../../../src/slack/render/digest-message.js';
 import { closeDatabase, type Database, openDatabase } from '../../../../src/store/database.js';
 import { recordSnapshot } from '../../../../src/store/samples.js';
 import { FIXTURE_LEAK, fixtureFindings, fixtureSnapshot, HOUR, NOW, seedDigestFixture, TZ } from '../../digest/digest-fixture.js';
 import { makeContainer, makeTempDir } from '../../store/make-snapshot.js';
-
-const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/golden/slack/digest.json');
-
-function expectGolden(actual: SlackMessage): void {
-  const text = `${JSON.stringify(actual, null, 2)}\n`;
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(dirname(GOLDEN), { recursive: true });
-    writeFileSync(GOLDEN, text);
-  }
-  expect(existsSync(GOLDEN), `${GOLDEN} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
-  expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(GOLDEN, 'utf8')));
-}
+import { expectGolden } from './render-kit.js';
 
 function withTempDb<T>(fn: (db: Database) => T): T {
   const temp = makeTempDir();
@@ -50,7 +37,7 @@ describe('digest message', () => {
   it('matches the golden file and passes the limit checker', () => {
     const message = renderDigestMessage(digest, { chartInThread: true });
     expect(checkBlockKitLimits(message)).toEqual([]);
-    expectGolden(message);
+    expectGolden('digest', message);
   });
 
   it('shows each figure with its change, the remediation with who asked and approved, and the leak suspect', () => {

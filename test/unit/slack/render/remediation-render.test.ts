@@ -2,14 +2,11 @@
 // done), the thread replies, the alert follow-up, `/mem runbooks` and `/mem audit` (regenerate
 // with UPDATE_GOLDEN=1 and review the diff); every message, also built from hostile input, passes
 // checkBlockKitLimits and never lets outside text mention anyone.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunbookSummary } from '../../../../src/remediate/remediation.js';
 import { evaluateVerification, type Measurement } from '../../../../src/remediate/verification.js';
 import { ACTION, BLOCK } from '../../../../src/slack/ids.js';
-import { checkBlockKitLimits, type SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
+import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { renderAuditLog, renderRunbooks } from '../../../../src/slack/render/command-remediation.js';
 import {
   type ApprovalState,
@@ -25,27 +22,12 @@ import {
   type ResultView,
 } from '../../../../src/slack/render/remediation-message.js';
 import type { AuditEntry } from '../../../../src/store/remediation.js';
+import { expectGolden, expectWithinLimits } from './render-kit.js';
 
-const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/golden/slack');
 const T0 = Date.parse('2025-10-27T09:00:00.000Z');
 const MiB = 1024 * 1024;
 const ID = '3f2a9c0d1e4b5a6978877665544332211'.slice(0, 32);
 const SHA = 'a3f1'.repeat(16);
-
-function expectGolden(name: string, actual: unknown): void {
-  const file = join(GOLDEN_DIR, `${name}.json`);
-  const text = `${JSON.stringify(actual, null, 2)}\n`;
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, text);
-  }
-  expect(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
-  expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(file, 'utf8')));
-}
-
-function expectWithinLimits(...messages: SlackMessage[]): void {
-  for (const message of messages) expect(checkBlockKitLimits(message), message.text).toEqual([]);
-}
 
 function shrinkView(overrides: Partial<ApprovalView> = {}): ApprovalView {
   return {
