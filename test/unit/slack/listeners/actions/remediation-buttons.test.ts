@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION } from '../../../../../src/slack/ids.js';
 import { checkBlockKitLimits } from '../../../../../src/slack/render/block-kit-limits.js';
+import { COMMAND_ERROR_TEXT } from '../../../../../src/slack/render/command-help.js';
 import { approvalMessageKey } from '../../../../../src/slack/render/remediation-message.js';
 import { setAlertMessagePosted } from '../../../../../src/store/outbox.js';
 import { getRequest, listAudit } from '../../../../../src/store/remediation.js';
@@ -150,6 +151,29 @@ describe('/mem run', () => {
     for (const text of [SHRINK, 'runbooks', 'audit', 'remediation on']) {
       expect((await command(t, text)).text).toBe('memwarden: remediation is not configured here');
     }
+  });
+});
+
+describe('every remediation button', () => {
+  it('says remediation is not configured when the bot has none', async () => {
+    t = buildTestApp();
+    for (const actionId of [ACTION.approveRemediation, ACTION.rejectRemediation, `${ACTION.requestRemediation}:0`]) {
+      expect((await press(t, actionId, '0123456789abcdef0123456789abcdef', APPROVER)).text).toBe('memwarden: remediation is not configured here');
+    }
+  });
+
+  it('answers with an error, and changes nothing, when the facade throws', async () => {
+    const { app, h } = setup();
+    const broken = new Error('database is locked');
+    h.remediation.decide = () => Promise.reject(broken);
+    h.remediation.requestFromRecommendation = () => Promise.reject(broken);
+    for (const actionId of [ACTION.approveRemediation, ACTION.rejectRemediation, `${ACTION.requestRemediation}:0`]) {
+      const body = await press(app, actionId, '0123456789abcdef0123456789abcdef', APPROVER);
+      expect(body.text).toBe(COMMAND_ERROR_TEXT);
+      expect(JSON.stringify(body)).not.toContain('database is locked');
+    }
+    expectNothingRan(app, h);
+    expect(listAudit(app.services.db, { limit: 10 })).toEqual([]);
   });
 });
 
