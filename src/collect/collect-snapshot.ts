@@ -15,7 +15,7 @@ import type {
   ProcessMemory,
   Snapshot,
 } from './types.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../async/timeouts.js';
 
 export interface SnapshotSources {
   docker: Dockerode;
@@ -49,8 +49,10 @@ export async function collectSnapshot(sources: SnapshotSources): Promise<Snapsho
   const now = sources.now ?? (() => new Date());
   const takenAt = now().toISOString();
   const errors: Snapshot['errors'] = [];
+  const timed = <T>(promise: Promise<T>, what: string): Promise<T> =>
+    withTimeout(promise, sources.timeoutMs, () => new Error(`${what} timed out after ${sources.timeoutMs} ms`));
 
-  const host = await withTimeout(collectHost(sources.procRoot), sources.timeoutMs, 'host memory');
+  const host = await timed(collectHost(sources.procRoot), 'host memory');
 
   let docker: DockerStatus = { reachable: false, error: 'not polled' };
   let containers: ContainerMemory[] = [];
@@ -70,9 +72,8 @@ export async function collectSnapshot(sources: SnapshotSources): Promise<Snapsho
   let processGroups: ProcessGroup[] = [];
   try {
     const containerNames = new Map(containers.map((c) => [c.id, c.name]));
-    ({ processes, groups: processGroups } = await withTimeout(
+    ({ processes, groups: processGroups } = await timed(
       collectProcesses({ procRoot: sources.procRoot, withSmaps: sources.withProcesses, containerNames, selfPid: process.pid }),
-      sources.timeoutMs,
       'process scan',
     ));
   } catch (err) {
@@ -83,7 +84,7 @@ export async function collectSnapshot(sources: SnapshotSources): Promise<Snapsho
   let pythonDistributions: ContainerPythonDistributions[] | undefined;
   if (processes.some((p) => p.containerId !== null)) {
     try {
-      const found = await withTimeout(collectPythonDistributions(sources.procRoot, processes), sources.timeoutMs, 'python packages');
+      const found = await timed(collectPythonDistributions(sources.procRoot, processes), 'python packages');
       pythonDistributions = [...found].map(([containerId, distributions]) => ({ containerId, distributions }));
     } catch (err) {
       errors.push({ source: 'python-packages', message: (err as Error).message });

@@ -8,6 +8,7 @@
 // reason, and the rest of the snapshot carries on.
 import { setMaxListeners } from 'node:events';
 import type Dockerode from 'dockerode';
+import { withTimeout } from '../async/timeouts.js';
 
 import { type CgroupMemory, readCgroupMemory } from './cgroup-memory.js';
 import {
@@ -222,22 +223,19 @@ export async function collectContainers(deps: CollectContainersDeps): Promise<Co
   const controller = new AbortController();
   setMaxListeners(ABORT_LISTENERS, controller.signal);
   let phase = 'connecting';
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new DockerTimeoutError(deps.timeoutMs, phase)), deps.timeoutMs);
-  });
   try {
-    const containers = await Promise.race([
+    const containers = await withTimeout(
       collectAll(deps, controller.signal, (next) => {
         phase = next;
       }),
-      deadline,
-    ]);
+      deps.timeoutMs,
+      // The phase it was in when time ran out says where Docker hung.
+      () => new DockerTimeoutError(deps.timeoutMs, phase),
+    );
     return { docker: { reachable: true }, containers };
   } catch (err) {
     return { docker: { reachable: false, error: describeDockerError(err) }, containers: [] };
   } finally {
-    clearTimeout(timer);
     // Cancels whatever is still in flight after a timeout or a failed call.
     controller.abort();
   }

@@ -11,6 +11,8 @@
 // synchronous: within one process no other click can interleave between the policy check, the
 // recorded decision and the claim. Across processes the store's transactions keep decisions and
 // the claim atomic; the cooldown re-check at the last approval is then best effort.
+import { withTimeout } from '../async/timeouts.js';
+import { printable } from '../format/text.js';
 import type { Database } from '../store/database.js';
 import {
   appendAudit,
@@ -192,7 +194,7 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
     logger.info({ requestId: request.id, runbookId: runbook.id, target: request.target.name, dryRun: request.dryRun }, 'Remediation executing');
     let report: ExecutionReport;
     try {
-      report = await withTimeout(options.execute(request, runbook), (runbook.timeoutMs ?? 0) > 0 ? (runbook.timeoutMs ?? 0) + EXECUTOR_GRACE_MS : null);
+      report = await executorBound(options.execute(request, runbook), (runbook.timeoutMs ?? 0) > 0 ? (runbook.timeoutMs ?? 0) + EXECUTOR_GRACE_MS : null);
     } catch (err) {
       const timedOut = err instanceof ExecutorTimeout;
       logger.error({ err, requestId: request.id, runbookId: runbook.id }, timedOut ? 'Remediation executor timed out' : 'Remediation executor failed');
@@ -357,21 +359,11 @@ class ExecutorTimeout extends Error {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number | null): Promise<T> {
-  if (ms === null) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ExecutorTimeout(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** The executor's answer, or ExecutorTimeout after `ms`; no bound when `ms` is null. */
+function executorBound<T>(promise: Promise<T>, ms: number | null): Promise<T> {
+  return ms === null ? promise : withTimeout(promise, ms, () => new ExecutorTimeout(ms));
 }
 
 function finiteOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : null;
-}
-
-/** A forged id goes into the audit log, so it is cut short and stripped of control characters. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  return text.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?');
 }

@@ -118,9 +118,3 @@ function describeParamSpec(spec: Runbook['params'][string]): string {
       return 'text';
   }
 }
-
-/** Outside text that goes into the audit log: cut short, no control characters. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  return text.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?');
-}

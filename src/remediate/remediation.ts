@@ -19,6 +19,8 @@
 // recommendation-buttons.ts, thread-messages.ts (where messages go), message-views.ts (what
 // they say) and measure-target.ts.
 import type Dockerode from 'dockerode';
+import { within } from '../async/timeouts.js';
+import { printable } from '../format/text.js';
 import type { Snapshot } from '../collect/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -33,7 +35,7 @@ import { getFollowup, getRecommendation, nextVerificationAt, pruneRecommendation
 import { createApprovalService, EXECUTOR_GRACE_MS } from './approval-service.js';
 import { createApprovedExecution } from './execute-approved.js';
 import { inspectTarget } from './executors/index.js';
-import { answer, printable, refused, resultView, runbookSummary } from './message-views.js';
+import { answer, refused, resultView, runbookSummary } from './message-views.js';
 import type { Decision, RefusalCode, RemediationSwitches } from './policy.js';
 import { recommendationButtonIds } from './recommendation-buttons.js';
 import type { Runbook, RunbookKind } from './runbook-schema.js';
@@ -325,13 +327,7 @@ export function createRemediation(deps: RemediationDeps): Remediation {
       verifications.cancelTimers();
       const longest = Math.max(0, ...[...byId.values()].map((rb) => rb.timeoutMs));
       const bound = Math.min(longest + EXECUTOR_GRACE_MS + 5_000, maxWaitMs ?? Infinity);
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), bound);
-        timer.unref();
-      });
-      const settled = await Promise.race([Promise.allSettled([...inFlight]).then(() => 'done' as const), gaveUp]);
-      clearTimeout(timer);
+      const settled = await within(Promise.allSettled([...inFlight]), bound);
       if (settled === 'timeout') logger.warn({ running: inFlight.size, waitedMs: bound }, 'Stopped without waiting longer for a running remediation');
     },
   };
