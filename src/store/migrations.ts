@@ -364,4 +364,46 @@ CREATE TABLE digest_schedules (
   first_started_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+  // 7: verification results in the audit log (action 'verified'; SQLite cannot change a CHECK, so
+  // the table is rebuilt with its rows, ids and triggers as they were), whether a finished
+  // execution's result was announced (a restart finishes an announcement a crash cut off), and an
+  // index for the per-requester rate limit.
+  `
+CREATE TABLE audit_log_v7 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('requested', 'approved', 'rejected', 'expired', 'executing', 'succeeded',
+    'failed', 'not-executed', 'refused', 'switched-on', 'switched-off', 'verified')),
+  request_id TEXT,
+  runbook_id TEXT,
+  runbook_sha256 TEXT,
+  target TEXT,
+  target_container_id TEXT,
+  params TEXT,
+  outcome TEXT,
+  before_bytes INTEGER,
+  after_bytes INTEGER,
+  detail TEXT
+);
+INSERT INTO audit_log_v7 SELECT * FROM audit_log;
+DROP TABLE audit_log;
+ALTER TABLE audit_log_v7 RENAME TO audit_log;
+CREATE INDEX audit_log_by_request ON audit_log (request_id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be updated'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted'); END;
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be replaced'); END;
+
+-- When the result of a finished execution was queued for Slack; null: not yet (or nothing ran).
+ALTER TABLE remediation_followups ADD COLUMN announced_at INTEGER;
+UPDATE remediation_followups SET announced_at = updated_at
+WHERE request_id IN (SELECT id FROM remediation_requests WHERE status IN ('succeeded', 'failed', 'not-executed'));
+
+CREATE INDEX remediation_requests_by_requester ON remediation_requests (requested_by, requested_at);
+CREATE INDEX remediation_requests_by_runbook ON remediation_requests (runbook_id, requested_at);
+`,
 ];

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonOr, perDatabase, type Database } from './database.js';
+import { appendAudit, type NewAuditEntry } from './remediation.js';
 import { guard } from './store-error.js';
 
 export interface NewRecommendation {
@@ -48,6 +49,8 @@ export interface Followup {
   verifyAt: number | null;
   before: unknown;
   verification: unknown;
+  /** When the execution's result was queued for Slack; null: not yet. */
+  announcedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -151,8 +154,35 @@ export function claimDueVerifications(db: Database, now: number): Followup[] {
   );
 }
 
-export function finishVerification(db: Database, requestId: string, verification: unknown, now: number): boolean {
-  return guard(db, () => statementsFor(db).finish.run({ request_id: requestId, verification: JSON.stringify(verification), now }).changes === 1);
+/** Stores the verification's result and, in the same transaction, its audit row (when given). */
+export function finishVerification(db: Database, requestId: string, verification: unknown, now: number, audit?: NewAuditEntry): boolean {
+  return guard(db, () =>
+    db.transaction(() => {
+      const finished = statementsFor(db).finish.run({ request_id: requestId, verification: JSON.stringify(verification), now }).changes === 1;
+      if (finished && audit) appendAudit(db, audit);
+      return finished;
+    }).immediate(),
+  );
+}
+
+/**
+ * Runs `announce` (which queues the result's messages) and marks the result announced in one
+ * transaction: either both happen or neither, so a crash never leaves a result half told and a
+ * restart never tells one twice. False when it was announced already.
+ */
+export function announceOnce(db: Database, requestId: string, now: number, announce: () => void): boolean {
+  return guard(db, () =>
+    db.transaction(() => {
+      if (statementsFor(db).markAnnounced.run({ request_id: requestId, now }).changes !== 1) return false;
+      announce();
+      return true;
+    }).immediate(),
+  );
+}
+
+/** Requests whose execution ended (or never started after its approval) and whose result was never announced. */
+export function unannouncedResults(db: Database): string[] {
+  return guard(db, () => (statementsFor(db).unannounced.all() as { request_id: string }[]).map((row) => row.request_id));
 }
 
 /** Verifications a stopped process left running are due again; returns how many. Call at start. */
@@ -191,6 +221,7 @@ interface FollowupRow {
   verify_at: number | null;
   before: string | null;
   verification: string | null;
+  announced_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -209,6 +240,8 @@ interface Statements {
   finish: BetterSqlite3.Statement;
   release: BetterSqlite3.Statement;
   next: BetterSqlite3.Statement;
+  markAnnounced: BetterSqlite3.Statement;
+  unannounced: BetterSqlite3.Statement;
 }
 
 const statementsFor = perDatabase((db): Statements => {
@@ -239,6 +272,11 @@ const statementsFor = perDatabase((db): Statements => {
       WHERE request_id = @request_id AND verify_state = 'running'`),
     release: db.prepare("UPDATE remediation_followups SET verify_state = 'due', updated_at = @now WHERE verify_state = 'running'"),
     next: db.prepare("SELECT min(verify_at) AS at FROM remediation_followups WHERE verify_state = 'due'"),
+    markAnnounced: db.prepare('UPDATE remediation_followups SET announced_at = @now, updated_at = @now WHERE request_id = @request_id AND announced_at IS NULL'),
+    unannounced: db.prepare(`
+      SELECT f.request_id FROM remediation_followups f JOIN remediation_requests r ON r.id = f.request_id
+      WHERE f.announced_at IS NULL AND r.status IN ('succeeded', 'failed', 'not-executed')
+      ORDER BY f.created_at, f.request_id`),
   };
 });
 
@@ -274,6 +312,7 @@ function followupFromRow(row: FollowupRow): Followup {
     verifyAt: row.verify_at,
     before: parseJson(row.before),
     verification: parseJson(row.verification),
+    announcedAt: row.announced_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -28,7 +28,8 @@ export type AuditAction =
   | 'not-executed'
   | 'refused'
   | 'switched-on'
-  | 'switched-off';
+  | 'switched-off'
+  | 'verified';
 
 export const DEFAULT_REQUEST_TTL_MS = 15 * 60_000;
 

@@ -22,6 +22,7 @@ const AUDIT_MARK: Record<AuditAction, string> = {
   refused: '⛔',
   'switched-on': '🟢',
   'switched-off': '🔴',
+  verified: '🔎',
 };
 
 export function renderRunbooks(runbooks: readonly RunbookSummary[], switches: RemediationSwitches): SlackMessage {
