@@ -7,13 +7,16 @@
 // Every refusal returns a message for the person who clicked, changes no request, approval or
 // execution, and is written to the audit log as `refused` with its reason.
 //
-// Between the group lookup (the only await before execution) and the claim, decide() is
-// synchronous: within one process no other click can interleave between the policy check, the
-// recorded decision and the claim. Across processes the store's transactions keep decisions and
-// the claim atomic; the cooldown re-check at the last approval is then best effort.
-import { withTimeout } from '../async/timeouts.js';
+// Who may decide is checked first, before Docker is asked anything: a click by someone who may
+// not approve costs one store read. Only the approval that completes a request reads the target
+// (inspect), under the execution's one budget (execution-budget.ts: the runbook's timeout, end to
+// end). After that read, decide() is synchronous until the claim: the policy is checked again on
+// the state as it is then, so no other click can interleave between the check, the recorded
+// decision and the claim. Across processes the store's transactions keep decisions and the claim
+// atomic; the data dir lock keeps a second `memwarden run` away.
 import { printable } from '../format/text.js';
 import type { Database } from '../store/database.js';
+import { findPendingTwin, requestTimesSince } from '../store/remediation-intake.js';
 import {
   appendAudit,
   auditFor,
@@ -32,28 +35,34 @@ import {
   type RemediationTarget,
   setRemediationSwitch,
 } from '../store/remediation.js';
-import { createGroupCache, type GroupLookup } from './group-cache.js';
+import { abortReason, cutShortSummary, DeadlineExceeded, type ExecutionBudget, type RunningBudget, ShutdownAbort, startBudget } from './execution-budget.js';
+import { createGroupCache, type GroupCache, type GroupLookup } from './group-cache.js';
 import {
   canApprove,
   canRequest,
+  checkRequestRate,
   type Decision,
+  describePending,
   formatDuration,
   HOUR_MS,
   isApprover,
   type PolicyRunbook,
   type RefusalCode,
   type RemediationSwitches,
+  type RequestLimits,
 } from './policy.js';
 
 /**
- * What an executor reports; the whole object is stored (as JSON) as the execution's result, so
- * the executors' ExecutionResult fits as it is. Memory before/after is read from `beforeBytes` /
- * `afterBytes`, else from the executors' observations `before.memoryUsageBytes` / `after...`.
+ * What an executor reports; the whole object is stored (as JSON) as the execution's result.
+ * Memory before/after is read from `beforeBytes` / `afterBytes`, else from the executors'
+ * observations `before.memoryUsageBytes` / `after...`.
  */
 export interface ExecutionReport {
   ok: boolean;
   /** One line for people: what was done, or why it failed. */
   summary?: string;
+  /** How it ended, in the result's words ('timed-out' when the service gave up waiting). */
+  status?: string;
   beforeBytes?: number | null;
   afterBytes?: number | null;
   before?: { memoryUsageBytes?: number | null };
@@ -67,31 +76,53 @@ export interface ServiceLogger {
   error(obj: object, msg: string): void;
 }
 
-export interface ApprovalServiceOptions<R extends PolicyRunbook> {
+/** What reading the target just before the claim gave: the live target, or why nothing may run. */
+export type Inspection<L> = { ok: true; live: L } | { ok: false; code: RefusalCode; reason: string };
+
+export interface ApprovalServiceOptions<R extends PolicyRunbook, L> {
   db: Database;
   /** Epoch milliseconds; a fake in tests. */
   clock: () => number;
   /** The loaded runbook with this id, or undefined. */
   runbook: (id: string) => R | undefined;
-  /** The runbook's target allowlist. */
-  targetAllowed: (runbook: R, target: RemediationTarget) => boolean;
-  /** Slack user-group ids of a user (usergroups lookup); cached here for 5 minutes. */
+  /**
+   * Reads the target as it is now. Called only for the approval that completes a request, after
+   * the policy allowed it, with the execution's signal; what it read is handed to execute.
+   */
+  inspect: (request: RemediationRequest, signal: AbortSignal) => Promise<Inspection<L>>;
+  /** The runbook's target allowlist, against the target as just read. */
+  targetAllowed: (runbook: R, live: L) => boolean;
+  /** Slack user-group ids of a user (usergroups lookup); cached here (group-cache.ts). */
   groupsOf: GroupLookup;
-  /** Runs the remediation. Called at most once per request, after the claim is stored. */
-  execute: (request: RemediationRequest, runbook: R) => Promise<ExecutionReport>;
+  /**
+   * Runs the remediation. Called at most once per request, after the claim is stored, with the
+   * target as read for the claim and the execution's budget: nothing may start once its signal
+   * aborted, and what was sent is marked on it first.
+   */
+  execute: (request: RemediationRequest, runbook: R, run: { live: L; budget: ExecutionBudget }) => Promise<ExecutionReport>;
   logger: ServiceLogger;
   /** Every new request is a dry run, and no real one can be approved. */
   dryRunOnly?: boolean;
-  /** Whether remediation is on while no admin has switched it (config remediation.enabled; default true). */
-  defaultEnabled?: boolean;
+  /**
+   * config remediation.enabled (default true). false stops every remediation whatever an admin
+   * switched in Slack (an emergency stop by editing the file); true leaves it to the admins.
+   */
+  configEnabled?: boolean;
   /** How long a request waits for its approvals (default 15 minutes). */
   requestTtlMs?: number;
+  /** How many requests a person, and a runbook, may have made in a window; none: no limit. */
+  requestLimits?: RequestLimits;
   groupCacheTtlMs?: number;
 }
 
 export interface RemediationRequestInput {
   runbookId: string;
   target: RemediationTarget;
+  /**
+   * Whether the runbook's allowlist admits the target as the caller just read it; null when it
+   * could not be read (then the caller's check says why the request cannot be made).
+   */
+  targetAllowed: boolean | null;
   params: Record<string, unknown>;
   requestedBy: string;
   /** The alert fingerprint it came from, or 'command'. */
@@ -130,11 +161,18 @@ export interface ApprovalService {
   expire(): RemediationRequest[];
   request(input: RemediationRequestInput): RequestOutcome;
   decide(requestId: string, user: string, decision: Decision): Promise<DecideOutcome>;
-  /** The admin switch; the caller checks that `by` is an admin. */
-  setSwitch(on: boolean, by: string): RemediationSwitchState;
+  /** The admin switch; the caller checks that `by` is an admin. Refused while the configuration says off. */
+  setSwitch(on: boolean, by: string): { ok: true; state: RemediationSwitchState } | Refusal;
   switches(): RemediationSwitches;
   /** Audits a refusal the caller decided (not an admin, a forged button...) exactly as the service's own. */
   refuse(code: RefusalCode, reason: string, actor: string, request: RemediationRequest | null, extra?: RefusalExtra): Refusal;
+  /** Forgets cached group memberships: of these users, or of everyone (a membership changed in Slack). */
+  forgetGroups(userIds?: readonly string[]): void;
+  /**
+   * Shutdown: aborts every running execution's budget, so nothing starts after this; each still
+   * records how it ended (what may have taken effect). Returns how many were running.
+   */
+  abortRunning(): number;
 }
 
 /** What a refusal without a request is about, for its audit row. */
@@ -146,18 +184,22 @@ export interface RefusalExtra {
   detail?: string;
 }
 
-/** How long after the runbook's own timeout the service stops waiting for the executor. */
+/** How long after its budget aborted the service still waits for an execution to say how it ended. */
 export const EXECUTOR_GRACE_MS = 10_000;
+/** A runbook without a timeout of its own (tests' minimal runbooks) gets this one. */
+const DEFAULT_TIMEOUT_MS = 60_000;
 
-export function createApprovalService<R extends PolicyRunbook>(options: ApprovalServiceOptions<R>): ApprovalService {
+export function createApprovalService<R extends PolicyRunbook, L>(options: ApprovalServiceOptions<R, L>): ApprovalService {
   const { db, clock, logger } = options;
-  const groups = createGroupCache(options.groupsOf, { clock, ttlMs: options.groupCacheTtlMs });
+  const groups: GroupCache = createGroupCache(options.groupsOf, { clock, ttlMs: options.groupCacheTtlMs });
+  const running = new Set<RunningBudget>();
 
   function switches(): RemediationSwitches {
+    const dryRunOnly = options.dryRunOnly === true;
+    // The file's false always wins: an admin's "on" in Slack cannot override an emergency stop.
+    if (options.configEnabled === false) return { enabled: false, dryRunOnly, offInConfig: true };
     const stored = getRemediationSwitch(db);
-    // Never switched by an admin: the configured default.
-    const enabled = stored.changedBy === null ? options.defaultEnabled !== false : stored.enabled;
-    return { enabled, dryRunOnly: options.dryRunOnly === true };
+    return { enabled: stored.changedBy === null ? true : stored.enabled, dryRunOnly, offInConfig: false };
   }
 
   function runsOf(runbook: R, targetName: string, now: number): number[] {
@@ -190,20 +232,52 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
     return { ok: false, code, reason, request };
   }
 
-  async function run(request: RemediationRequest, runbook: R): Promise<DecideOutcome> {
+  /** The intake's limits: an identical pending request, then how many were made lately. */
+  function intakeProblem(runbook: R, input: RemediationRequestInput, dryRun: boolean, now: number): { code: RefusalCode; reason: string } | null {
+    if (input.target.containerId !== '') {
+      const twin = findPendingTwin(db, { runbookId: runbook.id, targetContainerId: input.target.containerId, params: input.params, dryRun }, now);
+      if (twin) return { code: 'already-pending', reason: describePending(twin) };
+    }
+    const limits = options.requestLimits;
+    if (!limits) return null;
+    const since = now - limits.windowMs;
+    const rate = checkRequestRate({
+      runbookId: runbook.id,
+      byUser: requestTimesSince(db, { requestedBy: input.requestedBy, since }),
+      byRunbook: requestTimesSince(db, { runbookId: runbook.id, since }),
+      limits,
+      now,
+    });
+    return rate.ok ? null : rate;
+  }
+
+  /** Runs the claimed request under its budget; waits for it until the budget aborted plus a grace. */
+  async function run(request: RemediationRequest, runbook: R, live: L, handle: RunningBudget): Promise<DecideOutcome> {
+    const { budget } = handle;
     logger.info({ requestId: request.id, runbookId: runbook.id, target: request.target.name, dryRun: request.dryRun }, 'Remediation executing');
     let report: ExecutionReport;
     try {
-      report = await executorBound(options.execute(request, runbook), (runbook.timeoutMs ?? 0) > 0 ? (runbook.timeoutMs ?? 0) + EXECUTOR_GRACE_MS : null);
+      const execution = options.execute(request, runbook, { live, budget });
+      const answered = await Promise.race([execution.then((value) => ({ value })), graceAfterAbort(budget.signal, EXECUTOR_GRACE_MS)]);
+      if (answered === 'gave-up') {
+        // The budget aborted, so nothing it has not started yet can start; what it started is named.
+        const cut = abortReason(budget);
+        const why = cut instanceof ShutdownAbort ? 'memwarden stopped' : `no result within ${formatDuration(budget.timeoutMs)}`;
+        logger.error({ requestId: request.id, runbookId: runbook.id, sent: budget.sent }, 'Remediation executor timed out');
+        report = { ok: false, status: 'timed-out', summary: cutShortSummary(budget, why) };
+        void execution.then(
+          (late) => logger.warn({ requestId: request.id, summary: late.summary ?? null }, 'Remediation result arrived after the execution was closed'),
+          () => undefined,
+        );
+      } else {
+        report = answered.value;
+      }
     } catch (err) {
-      const timedOut = err instanceof ExecutorTimeout;
-      logger.error({ err, requestId: request.id, runbookId: runbook.id }, timedOut ? 'Remediation executor timed out' : 'Remediation executor failed');
-      report = {
-        ok: false,
-        summary: timedOut
-          ? `no result within ${formatDuration(err.ms)}: it may or may not have taken effect — verify before retrying`
-          : `the executor failed: ${err instanceof Error ? err.message : String(err)}`,
-      };
+      logger.error({ err, requestId: request.id, runbookId: runbook.id }, 'Remediation executor failed');
+      report = { ok: false, summary: `the executor failed: ${err instanceof Error ? err.message : String(err)}` };
+    } finally {
+      handle.dispose();
+      running.delete(handle);
     }
     const outcome = report.ok ? 'succeeded' : 'failed';
     const finished = finishExecution(
@@ -221,6 +295,12 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
     if (!finished) logger.warn({ requestId: request.id }, 'Remediation result arrived after the execution was closed');
     logger.info({ requestId: request.id, runbookId: runbook.id, outcome }, 'Remediation finished');
     return { ok: true, state: 'executed', request: getRequest(db, request.id) ?? request, outcome, report };
+  }
+
+  /** The policy for `user` deciding on the request as stored now (after the group lookup or the target read). */
+  function verdictNow(runbook: R, requestId: string, fallback: RemediationRequest, user: string, userGroups: string[], decision: Decision, now: number) {
+    const request = getRequest(db, requestId) ?? fallback;
+    return { request, verdict: canApprove({ runbook, request, approver: user, approverGroups: userGroups, decision, switches: switches(), now }) };
   }
 
   return {
@@ -242,10 +322,29 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
     switches,
     refuse,
 
+    forgetGroups(userIds) {
+      if (userIds === undefined) groups.invalidate();
+      else for (const user of userIds) groups.invalidate(user);
+    },
+
+    abortRunning() {
+      const n = running.size;
+      for (const handle of running) handle.abort(new ShutdownAbort());
+      return n;
+    },
+
     setSwitch(on, by) {
+      if (on && options.configEnabled === false) {
+        return refuse(
+          'remediation-off',
+          "Remediation is switched off in memwarden's configuration file (remediation.enabled: false), which always wins: change the file and restart memwarden to switch it on.",
+          by,
+          null,
+        );
+      }
       const state = setRemediationSwitch(db, on, by, clock());
       logger.info({ enabled: on, by }, 'Remediation switch changed');
-      return state;
+      return { ok: true, state };
     },
 
     request(input) {
@@ -258,7 +357,7 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
       const dryRun = input.dryRun === true || current.dryRunOnly;
       const verdict = canRequest({
         runbook,
-        target: { name: input.target.name, allowed: options.targetAllowed(runbook, input.target) },
+        target: { name: input.target.name, allowed: input.targetAllowed !== false },
         recentRuns: runsOf(runbook, input.target.name, now),
         switches: current,
         dryRun,
@@ -267,6 +366,8 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
       if (!verdict.ok) return refuse(verdict.code, verdict.reason, input.requestedBy, null, about);
       const vetoed = input.check?.() ?? null;
       if (vetoed !== null) return refuse(vetoed.code, vetoed.reason, input.requestedBy, null, about);
+      const limited = intakeProblem(runbook, input, dryRun, now);
+      if (limited !== null) return refuse(limited.code, limited.reason, input.requestedBy, null, about);
       const request = createRequest(
         db,
         {
@@ -307,28 +408,69 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
         }
       }
 
-      // From here until execute() nothing awaits: policy, decision and claim see one state.
-      const now = clock();
-      const request = getRequest(db, requestId) ?? found;
-      const current = switches();
-      const verdict = canApprove({ runbook, request, approver: user, approverGroups: userGroups, decision, switches: current, now });
+      // Who may decide, before anything else is asked: a refused click costs no Docker call.
+      let now = clock();
+      let { request, verdict } = verdictNow(runbook, requestId, found, user, userGroups, decision, now);
       if (!verdict.ok) return refuse(verdict.code, verdict.reason, user, request);
 
       const approvedSoFar = request.approvals.filter((a) => a.decision === 'approve').length;
-      if (decision === 'approve' && approvedSoFar + 1 >= request.requiredApprovals) {
-        // The last approval runs it now: the cooldown and hourly limit apply now, not at request time.
+      const completes = decision === 'approve' && approvedSoFar + 1 >= request.requiredApprovals;
+      let handle: RunningBudget | null = null;
+      let live: L | null = null;
+      if (completes) {
+        // The execution's one budget starts here: reading the target is part of it.
+        handle = startBudget(runbook.timeoutMs ?? DEFAULT_TIMEOUT_MS, clock);
+        running.add(handle);
+        const release = () => {
+          handle?.dispose();
+          if (handle) running.delete(handle);
+        };
+        let read: Inspection<L>;
+        try {
+          read = await options.inspect(request, handle.budget.signal);
+        } catch (err) {
+          read = { ok: false, code: 'target-unreadable', reason: `memwarden could not read ${request.target.name} just now (${err instanceof Error ? err.message : String(err)}): nothing was run.` };
+        }
+        const cut = abortReason(handle.budget);
+        if (cut !== null) {
+          release();
+          const why = cut instanceof DeadlineExceeded ? `Docker did not tell memwarden about ${request.target.name} within ${formatDuration(cut.ms)}` : 'memwarden is shutting down';
+          return refuse('target-unreadable', `${why}: nothing was run. Your approval was not recorded; try again in a minute.`, user, request);
+        }
+        if (!read.ok) {
+          release();
+          return refuse(read.code, `${read.reason} Your approval was not recorded.`, user, request);
+        }
+        live = read.live;
+        // From here until execute() nothing awaits: policy, decision and claim see one state.
+        now = clock();
+        ({ request, verdict } = verdictNow(runbook, requestId, request, user, userGroups, decision, now));
+        if (!verdict.ok) {
+          release();
+          return refuse(verdict.code, verdict.reason, user, request);
+        }
+        // The last approval runs it now: the allowlist, cooldown and hourly limit apply now, not at request time.
         const runnable = canRequest({
           runbook,
-          target: { name: request.target.name, allowed: options.targetAllowed(runbook, request.target) },
+          target: { name: request.target.name, allowed: options.targetAllowed(runbook, live) },
           recentRuns: runsOf(runbook, request.target.name, now),
-          switches: current,
+          switches: switches(),
           dryRun: request.dryRun,
           now,
         });
-        if (!runnable.ok) return refuse(runnable.code, `${runnable.reason} Your approval was not recorded.`, user, request);
+        if (!runnable.ok) {
+          release();
+          return refuse(runnable.code, `${runnable.reason} Your approval was not recorded.`, user, request);
+        }
       }
 
       const record = recordDecision(db, requestId, user, decision, now);
+      if (!record.recorded || !record.reached || decision === 'reject') {
+        if (handle) {
+          handle.dispose();
+          running.delete(handle);
+        }
+      }
       if (!record.recorded) {
         // Another memwarden on the same database got there first.
         const reasons = {
@@ -342,26 +484,27 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
       }
       logger.info({ requestId, user, decision, approvals: record.approvals, required: record.required }, 'Remediation decision recorded');
       if (decision === 'reject') return { ok: true, state: 'rejected', request: record.request };
-      if (!record.reached) return { ok: true, state: 'waiting', request: record.request, approvals: record.approvals, required: record.required };
+      if (!record.reached || handle === null || live === null) {
+        return { ok: true, state: 'waiting', request: record.request, approvals: record.approvals, required: record.required };
+      }
 
       if (!claimExecution(db, requestId, now)) {
+        handle.dispose();
+        running.delete(handle);
         return refuse('already-claimed', 'This remediation has already been started: it runs only once.', user, getRequest(db, requestId) ?? record.request);
       }
-      return run(getRequest(db, requestId) ?? record.request, runbook);
+      return run(getRequest(db, requestId) ?? record.request, runbook, live, handle);
     },
   };
 }
 
-class ExecutorTimeout extends Error {
-  readonly code = 'executor_timeout';
-  constructor(readonly ms: number) {
-    super(`the executor did not answer within ${ms} ms`);
-  }
-}
-
-/** The executor's answer, or ExecutorTimeout after `ms`; no bound when `ms` is null. */
-function executorBound<T>(promise: Promise<T>, ms: number | null): Promise<T> {
-  return ms === null ? promise : withTimeout(promise, ms, () => new ExecutorTimeout(ms));
+/** Resolves 'gave-up' `ms` after `signal` aborts (never, while it does not). Unref'd. */
+function graceAfterAbort(signal: AbortSignal, ms: number): Promise<'gave-up'> {
+  return new Promise((resolve) => {
+    const start = () => setTimeout(() => resolve('gave-up'), ms).unref();
+    if (signal.aborted) start();
+    else signal.addEventListener('abort', start, { once: true });
+  });
 }
 
 function finiteOrNull(value: unknown): number | null {

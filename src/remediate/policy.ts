@@ -41,10 +41,19 @@ export interface PolicyRequest {
   approvals: readonly { user: string; decision: Decision }[];
 }
 
-/** Global switches: the admin's on/off (stored) and dry-run-only mode (configuration). */
+/** Global switches: the admin's on/off (stored) under the configuration's, and dry-run-only mode (configuration). */
 export interface RemediationSwitches {
   enabled: boolean;
   dryRunOnly: boolean;
+  /** Off because the configuration file says remediation.enabled: false (no admin can switch it on). */
+  offInConfig: boolean;
+}
+
+/** How many requests one person, and one runbook, may have made within a window. */
+export interface RequestLimits {
+  perUser: number;
+  perRunbook: number;
+  windowMs: number;
 }
 
 export type RefusalCode =
@@ -65,9 +74,12 @@ export type RefusalCode =
   | 'rate-limit'
   | 'groups-unavailable'
   | 'already-claimed'
+  | 'already-pending'
+  | 'request-limit'
   // Decided by the caller (remediation.ts, submit-request.ts), audited the same way:
   | 'invalid-params'
   | 'target-not-found'
+  | 'target-unreadable'
   | 'plan-refused'
   | 'not-admin'
   | 'unknown-recommendation'
@@ -139,9 +151,7 @@ export function canApprove(input: CanApproveInput): PolicyResult {
   // Saying no is always possible; only saying yes depends on the switches and the runbook.
   if (decision === 'reject') return OK;
 
-  if (!switches.enabled) {
-    return refuse('remediation-off', 'Remediation is switched off for everyone: an admin has to switch it on before anything can be approved.');
-  }
+  if (!switches.enabled) return refuse('remediation-off', switchedOff(switches, 'before anything can be approved'));
   if (!runbook.enabled) return refuse('runbook-disabled', `${capitalize(name)} is disabled in its runbook file.`);
   if (request.runbookSha256 !== runbook.sha256) {
     return refuse('runbook-changed', `${capitalize(name)} has changed since this was requested (file hash differs): request it again so approvers see the current runbook.`);
@@ -169,9 +179,7 @@ export interface CanRequestInput {
 export function canRequest(input: CanRequestInput): PolicyResult {
   const { runbook, target, switches, now } = input;
   const name = runbookName(runbook);
-  if (!switches.enabled) {
-    return refuse('remediation-off', 'Remediation is switched off for everyone: an admin has to switch it on first.');
-  }
+  if (!switches.enabled) return refuse('remediation-off', switchedOff(switches, 'first'));
   if (!runbook.enabled) return refuse('runbook-disabled', `${capitalize(name)} is disabled in its runbook file.`);
   if (!target.allowed) return refuse('target-not-allowed', `${capitalize(name)} may not run on ${target.name}: it is not on the runbook's list of targets.`);
   if (input.dryRun === true) return OK;
@@ -195,6 +203,54 @@ export function canRequest(input: CanRequestInput): PolicyResult {
     );
   }
   return OK;
+}
+
+export interface RequestRateInput {
+  runbookId: string;
+  /** When the requester's requests in the window were made (epoch ms). */
+  byUser: readonly number[];
+  /** When the runbook's requests in the window were made, by anyone. */
+  byRunbook: readonly number[];
+  limits: RequestLimits;
+  now: number;
+}
+
+/**
+ * Whether another request may be made now: a flood of requests would ping every approver each
+ * time and crowd the channel, so a person and a runbook each get `limits` per window.
+ */
+export function checkRequestRate(input: RequestRateInput): PolicyResult {
+  const { limits, now } = input;
+  const window = formatDuration(limits.windowMs);
+  // The oldest request in the window leaving it is what frees a slot.
+  const freedAt = (times: readonly number[], max: number): number => ([...times].sort((a, b) => a - b)[times.length - max] ?? now) + limits.windowMs;
+  if (input.byUser.length >= limits.perUser) {
+    return refuse(
+      'request-limit',
+      `You made ${input.byUser.length} remediation requests in the last ${window} (at most ${limits.perUser}): you may request again at ${iso(freedAt(input.byUser, limits.perUser))}.`,
+    );
+  }
+  if (input.byRunbook.length >= limits.perRunbook) {
+    return refuse(
+      'request-limit',
+      `Runbook "${input.runbookId}" was requested ${input.byRunbook.length} times in the last ${window} (at most ${limits.perRunbook}): it may be requested again at ${iso(freedAt(input.byRunbook, limits.perRunbook))}.`,
+    );
+  }
+  return OK;
+}
+
+/** Why a request identical to a pending one is not made again: approvers are asked once. */
+export function describePending(pending: Pick<PolicyRequest, 'runbookId' | 'requestedBy' | 'expiresAt'> & { requestedAt: number; target: { name: string } }): string {
+  return (
+    `The same remediation (${runbookName({ id: pending.runbookId })} on ${pending.target.name}, same parameters) is already waiting for approval: ` +
+    `<@${pending.requestedBy}> asked for it at ${iso(pending.requestedAt)} and it expires at ${iso(pending.expiresAt)}. Nothing new was posted; its approval message is in the channel.`
+  );
+}
+
+function switchedOff(switches: RemediationSwitches, when: string): string {
+  return switches.offInConfig
+    ? "Remediation is switched off in memwarden's configuration file (remediation.enabled: false): it stays off until that file is changed and memwarden restarted."
+    : `Remediation is switched off for everyone: an admin has to switch it on ${when}.`;
 }
 
 /** A user approves a runbook by user id, or by membership of one of its approver groups. */
@@ -232,7 +288,7 @@ function describeStatus(status: RequestStatus): string {
   }
 }
 
-function runbookName(runbook: PolicyRunbook): string {
+function runbookName(runbook: Pick<PolicyRunbook, 'id'>): string {
   return `runbook "${runbook.id}"`;
 }
 

@@ -8,12 +8,13 @@
 // whether the goal was met, there and in the originating alert's thread.
 //
 // Nothing is sent from here: every message is an outbox op (deps.enqueue), so none is lost across
-// a crash or a Slack outage. Due verifications are SQLite rows (store/remediation-flow.ts), so a
+// a crash or a Slack outage; a result whose announcement a crash cut off is told at the next
+// start from what the store has. Due verifications are SQLite rows (store/remediation-flow.ts), so a
 // restart neither loses nor repeats one. Every refusal is audited and returns a message for the
 // person who asked or clicked; it changes nothing.
 //
 // This file is the composition root and the facade: it owns the state the parts share (the stop
-// flag, the work stop() waits for, the labels the policy's allowlist reads) and hands each part
+// flag, the work stop() waits for) and hands each part
 // only what it uses, so a part can be read without the rest: submit-request.ts (asking),
 // execute-approved.ts (running and announcing), scheduled-verifications.ts (the follow-up),
 // recommendation-buttons.ts, thread-messages.ts (where messages go), message-views.ts (what
@@ -27,15 +28,16 @@ import type { Logger } from '../log/logger.js';
 import type { SlackOp } from '../slack/delivery/outbox-dispatcher.js';
 import type { AlertViewModel } from '../slack/render/alert-message.js';
 import type { SlackMessage } from '../slack/render/block-kit-limits.js';
-import { type ApprovalView, approvalMessageKey, renderDecisionAnswer, renderRemediationResult, renderSwitchChanged } from '../slack/render/remediation-message.js';
+import { type ApprovalView, approvalMessageKey, renderDecisionAnswer, renderSwitchChanged } from '../slack/render/remediation-message.js';
 import type { Database } from '../store/database.js';
 import { getAlertMessage } from '../store/outbox.js';
 import { type AuditEntry, getRequest, listAudit } from '../store/remediation.js';
-import { getFollowup, getRecommendation, nextVerificationAt, pruneRecommendations, releaseRunningVerifications } from '../store/remediation-flow.js';
-import { createApprovalService, EXECUTOR_GRACE_MS } from './approval-service.js';
+import { getFollowup, getRecommendation, nextVerificationAt, pruneRecommendations, releaseRunningVerifications, unannouncedResults } from '../store/remediation-flow.js';
+import { createApprovalService, EXECUTOR_GRACE_MS, type Inspection } from './approval-service.js';
 import { createApprovedExecution } from './execute-approved.js';
-import { inspectTarget } from './executors/index.js';
-import { answer, refused, resultView, runbookSummary } from './message-views.js';
+import { describeDockerError } from './executors/docker-errors.js';
+import { inspectTarget, type LiveTarget, TargetNotFoundError } from './executors/index.js';
+import { answer, refused, runbookSummary } from './message-views.js';
 import type { Decision, RefusalCode, RemediationSwitches } from './policy.js';
 import { recommendationButtonIds } from './recommendation-buttons.js';
 import type { Runbook, RunbookKind } from './runbook-schema.js';
@@ -126,10 +128,13 @@ export interface Remediation {
   audit(n: number): AuditEntry[];
   /** `/mem remediation on|off`: admins only (config.slack.admins). */
   setSwitch(on: boolean, user: string): RemediationAnswer;
+  /** A Slack user group's members changed: forget the cached memberships of these users (or everyone's). */
+  forgetGroups(userIds?: readonly string[]): void;
   /**
    * Refuses new work, cancels timers, lets a running remediation finish: bounded by its timeout
-   * and by `maxWaitMs` (the shutdown grace). One cut short stays "executing" in the store and is
-   * reported as interrupted at the next start (recover()), never run again.
+   * and by `maxWaitMs` (the shutdown grace). When the bound is reached the execution is aborted,
+   * so nothing of it starts afterwards, and it records what it may have done; one that cannot
+   * record in time stays "executing" and is reported as interrupted at the next start.
    */
   stop(maxWaitMs?: number): Promise<void>;
 }
@@ -137,13 +142,12 @@ export interface Remediation {
 /** A fix button stays valid this long (the alert message may stay in the channel for weeks). */
 export const RECOMMENDATION_TTL_MS = 30 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
-const MAX_LABEL_CACHE = 1000;
+/** What stop() keeps of its bound for aborted executions to store how they ended. */
+const STOP_RECORD_MS = 1_000;
 
 export function createRemediation(deps: RemediationDeps): Remediation {
   const { db, docker, config, clock, logger } = deps;
   const byId = new Map(deps.runbooks.map((rb) => [rb.id, rb]));
-  /** Labels of containers looked at live: the allowlist check of the policy reads them. */
-  const labelsOf = new Map<string, Record<string, string>>();
   const inFlight = new Set<Promise<unknown>>();
   let stopping = false;
   let lastPrune = 0;
@@ -152,25 +156,36 @@ export function createRemediation(deps: RemediationDeps): Remediation {
 
   const threads = createThreadMessages(deps);
   const verifications = createScheduledVerifications({ deps, byId, threads, track, isStopping });
-  const execution = createApprovedExecution({ deps, threads, arm: verifications.arm });
-  const service = createApprovalService<Runbook>({
+  const execution = createApprovedExecution({ deps, byId, threads, arm: verifications.arm });
+  const service = createApprovalService<Runbook, LiveTarget>({
     db,
     clock,
     runbook: (id) => byId.get(id),
-    targetAllowed: (runbook, target) => {
-      const labels = labelsOf.get(target.containerId);
-      // Unresolved (no such container): the request's own check refuses it and says so.
-      if (labels === undefined) return target.containerId === '';
-      return matchesTarget(runbook.target, { name: target.name, labels });
+    inspect: async (request, signal): Promise<Inspection<LiveTarget>> => {
+      try {
+        return { ok: true, live: await inspectTarget(docker, request.target.containerId, { signal, cgroupRoot: deps.cgroupRoot }) };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        if (err instanceof TargetNotFoundError) return { ok: false, code: 'target-not-found', reason: `${request.target.name} does not exist any more: nothing was run.` };
+        logger.info({ err, requestId: request.id }, 'The target of a remediation request could not be inspected');
+        return { ok: false, code: 'target-unreadable', reason: `Docker could not tell memwarden about ${request.target.name} just now (${describeDockerError(err)}): nothing was run.` };
+      }
     },
+    targetAllowed: (runbook, live) => matchesTarget(runbook.target, live.container),
     groupsOf: deps.groupsOf,
-    execute: execution.execute,
+    // Tracked apart from the click that started it: stop() waits for the execution itself.
+    execute: (request, runbook, run) => track(execution.execute(request, runbook, run)),
     logger,
     dryRunOnly: config.remediation.dryRunOnly,
-    defaultEnabled: config.remediation.enabled,
+    configEnabled: config.remediation.enabled,
     requestTtlMs: config.remediation.requestTtl,
+    requestLimits: {
+      perUser: config.remediation.requestLimits.perUser,
+      perRunbook: config.remediation.requestLimits.perRunbook,
+      windowMs: config.remediation.requestLimits.window,
+    },
   });
-  const intake = { deps, byId, service, threads, remember, isStopping };
+  const intake = { deps, byId, service, threads, isStopping };
 
   function track<T>(promise: Promise<T>): Promise<T> {
     inFlight.add(promise);
@@ -178,20 +193,11 @@ export function createRemediation(deps: RemediationDeps): Remediation {
     return promise;
   }
 
-  function remember(containerId: string, labels: Record<string, string>): void {
-    if (labelsOf.size >= MAX_LABEL_CACHE) labelsOf.clear();
-    labelsOf.set(containerId, { ...labels });
-  }
-
   return {
     recover() {
-      for (const { request } of service.recover()) {
-        const followup = getFollowup(db, request.id);
-        if (!followup) continue;
-        threads.refreshApproval(request.id);
-        const view = followup.view as ApprovalView;
-        threads.toThread(request.id, followup.channel, 'reply', renderRemediationResult(view, resultView('failed', request.statusDetail ?? 'interrupted by a restart', null, null, null, 0)), 'recovered');
-      }
+      service.recover();
+      // Results a crash (or the recovery just now) left untold: told once, from what the store has.
+      for (const requestId of unannouncedResults(db)) execution.announceResult(requestId);
       const released = releaseRunningVerifications(db, clock());
       if (released > 0) logger.warn({ released }, 'Verifications interrupted by a restart will run again');
       const next = nextVerificationAt(db);
@@ -273,16 +279,6 @@ export function createRemediation(deps: RemediationDeps): Remediation {
               );
             }
           }
-          if (found && input.decision === 'approve') {
-            // The policy's allowlist check reads the container's labels as they are now.
-            try {
-              const live = await inspectTarget(docker, found.target.containerId, { cgroupRoot: deps.cgroupRoot });
-              remember(live.container.id, live.container.labels);
-            } catch (err) {
-              labelsOf.delete(found.target.containerId);
-              logger.info({ err, requestId: found.id }, 'The target of a remediation request could not be inspected');
-            }
-          }
           const outcome = await service.decide(input.requestId, input.user, input.decision);
           if (!outcome.ok) return refused(outcome);
           const view = (getFollowup(db, outcome.request.id)?.view ?? null) as ApprovalView | null;
@@ -295,8 +291,7 @@ export function createRemediation(deps: RemediationDeps): Remediation {
               threads.refreshApproval(outcome.request.id);
               return answer(true, renderDecisionAnswer(view, what, { kind: 'rejected' }), outcome.request.id);
             case 'executed': {
-              const runbook = byId.get(outcome.request.runbookId);
-              const result = runbook ? execution.announceResult(outcome.request, runbook, outcome.report) : null;
+              const result = execution.announceResult(outcome.request.id);
               return answer(true, renderDecisionAnswer(view, what, { kind: 'executed', outcome: outcome.outcome, summary: result?.summary ?? outcome.report.summary ?? outcome.outcome }), outcome.request.id);
             }
           }
@@ -318,17 +313,26 @@ export function createRemediation(deps: RemediationDeps): Remediation {
       if (!config.slack.admins.includes(user)) {
         return refused(service.refuse('not-admin', `Only memwarden's admins (slack.admins in its configuration) may switch remediation ${on ? 'on' : 'off'}.`, user, null));
       }
-      service.setSwitch(on, user);
-      return answer(true, renderSwitchChanged(on), null);
+      const changed = service.setSwitch(on, user);
+      return changed.ok ? answer(true, renderSwitchChanged(on), null) : refused(changed);
+    },
+
+    forgetGroups(userIds) {
+      service.forgetGroups(userIds);
     },
 
     async stop(maxWaitMs) {
       stopping = true;
       verifications.cancelTimers();
+      // Every execution ends by its deadline plus the grace: wait that long at most, and never past
+      // the shutdown's own bound, less a moment for the cut-short ones to record how they ended.
       const longest = Math.max(0, ...[...byId.values()].map((rb) => rb.timeoutMs));
-      const bound = Math.min(longest + EXECUTOR_GRACE_MS + 5_000, maxWaitMs ?? Infinity);
-      const settled = await within(Promise.allSettled([...inFlight]), bound);
-      if (settled === 'timeout') logger.warn({ running: inFlight.size, waitedMs: bound }, 'Stopped without waiting longer for a running remediation');
+      const bound = Math.min(longest + EXECUTOR_GRACE_MS, maxWaitMs === undefined ? Infinity : Math.max(0, maxWaitMs - STOP_RECORD_MS));
+      if ((await within(Promise.allSettled([...inFlight]), bound)) !== 'timeout') return;
+      // Nothing may start once memwarden is gone: abort what still runs; each records what it sent.
+      const aborted = service.abortRunning();
+      const recorded = await within(Promise.allSettled([...inFlight]), STOP_RECORD_MS);
+      logger.warn({ running: inFlight.size, aborted, waitedMs: bound, recorded: recorded !== 'timeout' }, 'Stopped without waiting longer for a running remediation');
     },
   };
 }

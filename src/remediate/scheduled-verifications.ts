@@ -2,14 +2,15 @@
 // the approval thread and the alert's. Due verifications are SQLite rows (store/remediation-flow.ts)
 // claimed before they run, so a restart neither loses nor repeats one; the timers here only make
 // them run on time, and tick() runs whatever a lost timer left due.
-import { type ApprovalView, renderAlertFollowup, renderVerification, type ResultView } from '../slack/render/remediation-message.js';
-import { getExecution, getRequest } from '../store/remediation.js';
+import { type ApprovalView, renderAlertFollowup, renderVerification } from '../slack/render/remediation-message.js';
+import { auditFor, getExecution, getRequest, SYSTEM_ACTOR } from '../store/remediation.js';
 import { claimDueVerifications, type Followup, finishVerification, nextVerificationAt } from '../store/remediation-flow.js';
 import { measureTarget } from './measure-target.js';
-import { approversOf, reportSummary } from './message-views.js';
+import { approversOf } from './message-views.js';
 import type { RemediationDeps } from './remediation.js';
 import { checkParamValues, type ParamValues } from './runbook-params.js';
 import type { Runbook } from './runbook-schema.js';
+import { resultFromStored } from './stored-result.js';
 import type { ThreadMessages } from './thread-messages.js';
 import { evaluateVerification, type Measurement, type Verification, verifySpecFor } from './verification.js';
 
@@ -99,13 +100,19 @@ export function createScheduledVerifications(ctx: ScheduledVerificationsContext)
     const after = await measureTarget(deps, request.target.containerId);
     const params = checkParamValues(runbook ?? { id: request.runbookId, params: {} }, request.params as ParamValues);
     const verification: Verification = evaluateVerification(spec, params.ok ? params.params : (request.params as ParamValues), before, after);
-    finishVerification(db, request.id, verification, clock());
+    const now = clock();
+    // The verdict is part of the record: audited with the figures it compared.
+    const outcome = verification.goalMet === null ? 'no-verdict' : verification.goalMet ? 'goal-met' : 'goal-not-met';
+    finishVerification(db, request.id, verification, now, auditFor(request, 'verified', SYSTEM_ACTOR, now, {
+      outcome,
+      beforeBytes: before.containerUsageBytes,
+      afterBytes: after.containerUsageBytes,
+      detail: verification.summary,
+    }));
     logger.info({ requestId: request.id, runbookId: request.runbookId, goalMet: verification.goalMet, summary: verification.summary }, 'Remediation verified');
     threads.toThread(request.id, followup.channel, 'reply', renderVerification(view, verification), 'verification');
-    const execution = getExecution(db, request.id);
-    const report = (execution?.result ?? {}) as { status?: ResultView['status']; ok?: boolean };
-    const summary = reportSummary(execution?.result) ?? request.statusDetail ?? request.status;
-    threads.toAlertThread(followup, renderAlertFollowup(view, approversOf(request), { status: report.status ?? (report.ok ? 'applied' : 'failed'), summary }, verification));
+    const result = resultFromStored(getExecution(db, request.id)?.result, request);
+    threads.toAlertThread(followup, renderAlertFollowup(view, approversOf(request), result, verification));
   }
 
   function cancelTimers(): void {

@@ -39,8 +39,6 @@ export interface SubmitContext {
   byId: ReadonlyMap<string, Runbook>;
   service: ApprovalService;
   threads: ThreadMessages;
-  /** Keeps the labels of a container just inspected: the policy's allowlist check reads them. */
-  remember: (containerId: string, labels: Record<string, string>) => void;
   /** True once stop() began: new requests are refused. */
   isStopping: () => boolean;
 }
@@ -56,6 +54,7 @@ export async function submitRequest(ctx: SubmitContext, input: SubmitInput): Pro
   let problem: { code: RefusalCode; reason: string } | null = null;
   let params: ParamValues = {};
   let target: RemediationTarget = { containerId: '', name: input.targetName };
+  let targetAllowed: boolean | null = null;
   let plan: ExecutionPlan | null = null;
   if (runbook) {
     const validated: ValidateParamsResult = input.params.kind === 'raw' ? validateParams(runbook, input.params.values) : checkParamValues(runbook, input.params.values as ParamValues);
@@ -64,7 +63,7 @@ export async function submitRequest(ctx: SubmitContext, input: SubmitInput): Pro
     try {
       const live = await inspectTarget(docker, input.targetRef, { cgroupRoot: deps.cgroupRoot });
       target = { containerId: live.container.id, name: live.container.name };
-      ctx.remember(live.container.id, live.container.labels);
+      targetAllowed = matchesTarget(runbook.target, live.container);
       if (problem === null) {
         plan = planExecution(runbook, live.container, params, live.state);
         problem = planProblem(runbook, plan);
@@ -80,6 +79,7 @@ export async function submitRequest(ctx: SubmitContext, input: SubmitInput): Pro
   const outcome = service.request({
     runbookId: input.runbookId,
     target,
+    targetAllowed,
     params: runbook ? params : { ...input.params.values },
     requestedBy: user,
     origin: input.origin,

@@ -236,7 +236,7 @@ describeWithEnv('remediation executors on a real Celery worker', () => {
     );
     const t0 = Date.now();
     const result = await run(sleeper, {});
-    expect(result).toMatchObject({ ok: false, status: 'timed-out', summary: `timed out after 2s while exec in ${worker.container}: sleep 30` });
+    expect(result).toMatchObject({ ok: false, status: 'timed-out', summary: `timed out after 2s: may have taken effect: exec in ${worker.container}: sleep 30 — verify before retrying` });
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 

@@ -333,14 +333,16 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
 
     const sha = runbooks.get('lower-celery-concurrency')?.sha256;
     const entries = auditJson().filter((e) => e.requestId === requestId);
-    expect(entries.map((e) => e.action)).toEqual(['requested', 'approved', 'executing', 'succeeded']);
+    expect(entries.map((e) => e.action)).toEqual(['requested', 'approved', 'executing', 'succeeded', 'verified']);
     for (const entry of entries) expect(entry).toMatchObject({ runbookId: 'lower-celery-concurrency', runbookSha256: sha });
     const succeeded = entries[3];
     expect(succeeded?.beforeBytes).toBeGreaterThan(32 * MiB);
     expect(succeeded?.afterBytes).toBeGreaterThan(16 * MiB);
     // Fewer children, less memory.
     expect(succeeded?.afterBytes ?? Infinity).toBeLessThan(succeeded?.beforeBytes ?? 0);
-    expect(listAudit(db, { requestId }).map((e) => e.action).reverse()).toEqual(['requested', 'approved', 'executing', 'succeeded']);
+    expect(listAudit(db, { requestId }).map((e) => e.action).reverse()).toEqual(['requested', 'approved', 'executing', 'succeeded', 'verified']);
+    // The verification's verdict is audited with what it compared.
+    expect(entries[4]).toMatchObject({ outcome: 'goal-met', detail: 'pool size 4 children → 1 child: goal met (pool size of 1 child)' });
   });
 
   it('grow-celery-pool back to 4 the same way', async () => {
@@ -350,7 +352,7 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
     expect(await waitForStatsProcesses(4)).toBe(4);
     await verifyAfter(30_000);
     expect(threadReplies(ts, since).at(-1)).toBe(`memwarden: verified Grow a Celery worker's pool on ${worker.container}: pool size 1 child → 4 children: goal met (pool size of 4 children)`);
-    expect(auditJson().filter((e) => e.requestId === requestId).map((e) => e.action)).toEqual(['requested', 'approved', 'executing', 'succeeded']);
+    expect(auditJson().filter((e) => e.requestId === requestId).map((e) => e.action)).toEqual(['requested', 'approved', 'executing', 'succeeded', 'verified']);
   });
 
   it('set-memory-limit below the usage is refused at the request: nothing is posted, nothing changes in docker inspect', async () => {
@@ -394,6 +396,7 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
       ['approved', null],
       ['executing', null],
       ['succeeded', 'succeeded'],
+      ['verified', expect.stringMatching(/^goal-(not-)?met$/)],
     ]);
   });
 });

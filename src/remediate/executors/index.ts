@@ -1,9 +1,9 @@
 // planExecution and executePlan: the two entry points of the executors. A plan says exactly what
 // would run (the exec's argv, or the API call with its body) and is what a human approves and the
-// dry run shows. Executing re-reads the target live and re-plans first: the allowlist, the
-// runbook's enabled flag and the parameters are checked again, and numbers derived from the live
-// state (how many children to stop, the MemorySwap to send) come from that moment, not from when
-// the plan was made. Everything runs under the runbook's timeout.
+// dry run shows. The approval plans again from the target as it is at that moment (the allowlist,
+// the runbook's enabled flag and the parameters are checked again, and numbers derived from the
+// live state, such as how many children to stop or the MemorySwap to send, come from then) and
+// executePlan runs that plan under the execution's one deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkParamValues, type ParamValues } from '../runbook-params.js';
 import type { Runbook, RunbookKind } from '../runbook-schema.js';
@@ -17,7 +17,8 @@ import { dockerExecExecutor } from './docker-exec.js';
 import { dockerRestartExecutor } from './docker-restart.js';
 import { dockerUpdateMemoryExecutor } from './docker-update-memory.js';
 import { formatArgv } from './run-exec.js';
-import { inspectTarget, TargetNotFoundError } from './target.js';
+import { TargetNotFoundError } from './target.js';
+import { abortReason, cutShortSummary, DeadlineExceeded, type ExecutionBudget, type RunningBudget, startBudget } from '../execution-budget.js';
 import type { ExecContext, ExecutionPlan, ExecutionResult, Executor, ExecutorDeps, PlannedAction, TargetContainer, TargetState } from './types.js';
 
 export const EXECUTORS: Readonly<Record<RunbookKind, Executor>> = {
@@ -29,14 +30,6 @@ export const EXECUTORS: Readonly<Record<RunbookKind, Executor>> = {
   'docker.update-memory': dockerUpdateMemoryExecutor,
   'docker.exec': dockerExecExecutor,
 };
-
-class ExecutionTimeoutError extends Error {
-  readonly code = 'execution_timeout';
-  constructor(readonly timeoutMs: number) {
-    super(`timed out after ${timeoutMs / 1000}s`);
-    this.name = 'ExecutionTimeoutError';
-  }
-}
 
 function refusedPlan(runbook: Runbook, container: TargetContainer, params: ParamValues, refusal: string, notes: string[] = []): ExecutionPlan {
   return { runbook, target: container, params, action: null, refusal, summary: `refused: ${refusal}`, before: {}, timeoutMs: runbook.timeoutMs, notes, celery: null };
@@ -71,59 +64,50 @@ export function describeAction(action: PlannedAction | null, containerName: stri
 }
 
 /**
- * Runs a plan: re-reads the target, re-plans, runs the action under the runbook's timeout and
- * reports what happened. Never throws: Docker errors, refusals and timeouts are results.
+ * Runs a plan made from the target's live state a moment ago (the caller inspected it just now):
+ * the action under the budget's deadline, and a report of what happened. Never throws: Docker
+ * errors, refusals and timeouts are results. Without a budget, one of the runbook's timeout.
  */
-export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps): Promise<ExecutionResult> {
+export async function executePlan(plan: ExecutionPlan, deps: ExecutorDeps, given?: ExecutionBudget): Promise<ExecutionResult> {
   const now = deps.clock ?? Date.now;
   const started = now();
   const elapsed = (): number => now() - started;
   if (plan.refusal !== null) {
-    return { ok: false, status: 'refused', summary: plan.summary.startsWith('refused') ? plan.summary : `refused: ${plan.refusal}`, output: '', notes: plan.notes, action: null, durationMs: 0 };
+    return { ok: false, status: 'refused', summary: plan.summary.startsWith('refused') ? plan.summary : `refused: ${plan.refusal}`, output: '', before: plan.before, notes: plan.notes, action: null, durationMs: 0 };
   }
-  const controller = new AbortController();
-  const timeoutMs = plan.runbook.timeoutMs;
-  const timer = setTimeout(() => controller.abort(new ExecutionTimeoutError(timeoutMs)), timeoutMs);
+  if (plan.action === null) {
+    return { ok: true, status: 'nothing-to-do', summary: plan.summary, output: '', before: plan.before, after: plan.before, notes: plan.notes, action: null, durationMs: 0 };
+  }
+  const own = given ? null : startBudget(plan.runbook.timeoutMs, now);
+  const budget = given ?? (own as RunningBudget).budget;
+  const action = describeAction(plan.action, plan.target.name);
   const ctx: ExecContext = {
     docker: deps.docker,
     cgroupRoot: deps.cgroupRoot ?? '/sys/fs/cgroup',
-    signal: controller.signal,
-    deadline: started + timeoutMs,
+    signal: budget.signal,
+    deadline: budget.deadline,
     now,
-    sleep: (ms) => sleep(ms, undefined, { signal: controller.signal }),
+    sleep: (ms) => sleep(ms, undefined, { signal: budget.signal }),
     pollIntervalMs: deps.pollIntervalMs ?? 250,
   };
-  let phase = 'reading the target';
-  let fresh: ExecutionPlan | null = null;
   try {
-    const live = await inspectTarget(deps.docker, plan.target.id, { signal: ctx.signal, cgroupRoot: ctx.cgroupRoot });
-    fresh = planExecution(plan.runbook, live.container, plan.params, live.state);
-    const notes: string[] = [];
-    if (JSON.stringify(fresh.action) !== JSON.stringify(plan.action) && fresh.action !== null) {
-      notes.push(`The target changed since the plan (${describeAction(plan.action, plan.target.name)}); ran what its live state calls for: ${describeAction(fresh.action, fresh.target.name)}.`);
-    }
-    if (fresh.refusal !== null) {
-      return { ok: false, status: 'refused', summary: fresh.summary.startsWith('refused') ? fresh.summary : `refused: ${fresh.refusal}`, output: '', before: fresh.before, notes: [...notes, ...fresh.notes], action: null, durationMs: elapsed() };
-    }
-    if (fresh.action === null) {
-      return { ok: true, status: 'nothing-to-do', summary: fresh.summary, output: '', before: fresh.before, after: fresh.before, notes: [...notes, ...fresh.notes], action: null, durationMs: elapsed() };
-    }
-    phase = describeAction(fresh.action, fresh.target.name);
-    const result = await EXECUTORS[fresh.runbook.kind].execute(fresh, ctx);
-    return { ...result, notes: [...notes, ...result.notes], durationMs: elapsed() };
+    // Throws instead when the deadline has passed: then nothing is sent.
+    budget.markSent(action);
+    const result = await EXECUTORS[plan.runbook.kind].execute(plan, ctx);
+    return { ...result, durationMs: elapsed() };
   } catch (err) {
-    const timedOut = controller.signal.aborted && controller.signal.reason instanceof ExecutionTimeoutError;
-    if (timedOut) {
-      const notes = fresh?.action?.type === 'exec' ? ['Docker cannot stop an exec: the command may still be running in the container.'] : [];
-      return { ok: false, status: 'timed-out', summary: `timed out after ${timeoutMs / 1000}s while ${phase}`, output: '', before: fresh?.before ?? plan.before, notes, action: fresh?.action ?? null, durationMs: elapsed() };
+    const cut = abortReason(budget);
+    if (cut !== null) {
+      const why = cut instanceof DeadlineExceeded ? `timed out after ${budget.timeoutMs / 1000}s` : cut.message;
+      const notes = plan.action.type === 'exec' && budget.sent !== null ? ['Docker cannot stop an exec: the command may still be running in the container.'] : [];
+      return { ok: false, status: 'timed-out', summary: cutShortSummary(budget, why), output: '', before: plan.before, notes, action: budget.sent === null ? null : plan.action, durationMs: elapsed() };
     }
     if (err instanceof TargetNotFoundError) {
       return { ok: false, status: 'refused', summary: `refused: ${plan.target.name} does not exist any more`, output: '', notes: [], action: null, durationMs: elapsed() };
     }
-    return { ok: false, status: 'failed', summary: `failed while ${phase}: ${describeDockerError(err)}`, output: '', before: fresh?.before ?? plan.before, notes: [], action: fresh?.action ?? null, durationMs: elapsed() };
+    return { ok: false, status: 'failed', summary: `failed while running ${action}: ${describeDockerError(err)}`, output: '', before: plan.before, notes: [], action: plan.action, durationMs: elapsed() };
   } finally {
-    clearTimeout(timer);
-    controller.abort();
+    own?.dispose();
   }
 }
 

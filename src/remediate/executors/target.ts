@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import { readCgroupMemory } from '../../collect/cgroup-memory.js';
 import { memUsageNoCache, parseApiMemoryStats } from '../../collect/docker-memory.js';
 import { detectPreforkKind, parseCeleryCmdline, tokenizeCmdline } from '../../collect/process-groups.js';
-import type { CeleryWorkerState, TargetContainer, TargetState } from './types.js';
+import type { CeleryWorkerState, LiveTarget, TargetContainer } from './types.js';
 
 export class TargetNotFoundError extends Error {
   readonly code = 'target_not_found';
@@ -40,7 +40,7 @@ export async function inspectTarget(
   docker: Dockerode,
   ref: string,
   options: InspectTargetOptions = {},
-): Promise<{ container: TargetContainer; state: TargetState }> {
+): Promise<LiveTarget> {
   const handle = docker.getContainer(ref);
   const info = await handle.inspect({ abortSignal: options.signal }).catch((err: unknown) => {
     throw isNotFound(err) ? new TargetNotFoundError(ref) : err;

@@ -48,6 +48,12 @@ export interface TargetState {
   celeryWorkers: CeleryWorkerState[];
 }
 
+/** A container as inspectTarget read it: who it is and what runs in it now. */
+export interface LiveTarget {
+  container: TargetContainer;
+  state: TargetState;
+}
+
 /** Exactly what would run: the argv of an exec (never a shell), or one Engine API call with its body. */
 export type PlannedAction =
   | { type: 'exec'; containerId: string; argv: string[] }

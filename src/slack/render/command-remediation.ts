@@ -27,7 +27,9 @@ const AUDIT_MARK: Record<AuditAction, string> = {
 
 export function renderRunbooks(runbooks: readonly RunbookSummary[], switches: RemediationSwitches): SlackMessage {
   const state = !switches.enabled
-    ? '🔴 Remediation is *off* for everyone (an admin: `/mem remediation on`).'
+    ? switches.offInConfig
+      ? '🔴 Remediation is *off* in the configuration file (`remediation.enabled: false`): it stays off until the file is changed and memwarden restarted.'
+      : '🔴 Remediation is *off* for everyone (an admin: `/mem remediation on`).'
     : switches.dryRunOnly
       ? '🧪 Remediation is on in *dry-run-only* mode: requests show what would run, nothing runs.'
       : '🟢 Remediation is *on*: an enabled runbook runs after its approvers approve in Slack.';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/remediate/policy.js';
 import { getRequest, listAudit, type RemediationRequest } from '../../../src/store/remediation.js';
-import { executionRows, makeRunbook, makeService, makeTempDb, type TempDb, WORKER } from './helpers.js';
+import { executionRows, makeRunbook, makeService, makeTempDb, type TempDb } from './helpers.js';
 
 const USERS = ['U_ALICE', 'U_BOB', 'U_CAROL', 'U_GRACE', 'U_MALLORY', 'U_REQ'] as const;
 type User = (typeof USERS)[number];
@@ -44,7 +44,9 @@ describe('decide: exactly once, whatever the interleaving', () => {
               return Promise.resolve({ ok: true });
             }),
           });
-          const requested = h.service.request({ runbookId: runbook.id, target: { ...WORKER, name: `bizcard-worker-${run}` }, params: {}, requestedBy: 'U_REQ', origin: 'command' });
+          // A container of its own per run: an identical request still pending would be collapsed into.
+          const target = { containerId: `${run}`.padStart(64, 'c'), name: `bizcard-worker-${run}` };
+          const requested = h.service.request({ runbookId: runbook.id, target, targetAllowed: true, params: {}, requestedBy: 'U_REQ', origin: 'command' });
           if (!requested.ok) throw new Error(requested.reason);
           const id = requested.request.id;
 

@@ -18,7 +18,7 @@ describe('crash recovery', () => {
   it('never runs a request twice after memwarden was killed while running it', async () => {
     const runbook = makeRunbook({ approval: { required: 1 } });
     const before = makeService(t.db, [runbook], { clock: () => Date.now() });
-    const requested = before.service.request({ runbookId: runbook.id, target: { containerId: 'c'.repeat(64), name: 'bizcard-celery-worker' }, params: { concurrency: 4 }, requestedBy: 'U_REQ', origin: 'command' });
+    const requested = before.service.request({ runbookId: runbook.id, target: { containerId: 'c'.repeat(64), name: 'bizcard-celery-worker' }, targetAllowed: true, params: { concurrency: 4 }, requestedBy: 'U_REQ', origin: 'command' });
     if (!requested.ok) throw new Error(requested.reason);
     const id = requested.request.id;
     closeDatabase(t.db);

@@ -39,7 +39,14 @@ export interface FakeDocker {
   calls: string[];
 }
 
-export function fakeDocker(): FakeDocker {
+export interface FakeDockerOptions {
+  /** Every inspect answers this late, whatever its abort signal says (a slow daemon under memory pressure). */
+  inspectDelayMs?: number;
+  /** An exec that is started never ends (a command that hangs in the container). */
+  hangExec?: boolean;
+}
+
+export function fakeDocker(options: FakeDockerOptions = {}): FakeDocker {
   const containers = new Map<string, FakeContainer>([
     [
       CELERY_ID,
@@ -73,6 +80,7 @@ export function fakeDocker(): FakeDocker {
       return {
         async inspect() {
           calls.push(`inspect ${ref}`);
+          if (options.inspectDelayMs) await new Promise((resolve) => setTimeout(resolve, options.inspectDelayMs));
           const c = find(ref);
           if (!c) throw notFound(ref);
           return {
@@ -118,6 +126,7 @@ export function fakeDocker(): FakeDocker {
           return {
             async start() {
               const stream = new PassThrough();
+              if (options.hangExec) return stream;
               const [, , , , command, count] = opts.Cmd;
               const n = Number(count);
               if (c.children !== null && command === 'pool_shrink') c.children = c.children.slice(0, Math.max(0, c.children.length - n));

@@ -5,7 +5,7 @@ import type { ApprovalService, ApprovalServiceOptions, ExecutionReport, ServiceL
 import { createApprovalService } from '../../../src/remediate/approval-service.js';
 import type { PolicyRunbook } from '../../../src/remediate/policy.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
-import type { RemediationRequest } from '../../../src/store/remediation.js';
+import type { RemediationRequest, RemediationTarget } from '../../../src/store/remediation.js';
 import { makeTempDir } from '../store/make-snapshot.js';
 
 export const T0 = Date.parse('2025-10-27T09:00:00.000Z');
@@ -93,17 +93,19 @@ export interface Harness {
 export function makeService(
   db: Database,
   runbooks: PolicyRunbook[] = [makeRunbook()],
-  overrides: Partial<ApprovalServiceOptions<PolicyRunbook>> = {},
+  overrides: Partial<ApprovalServiceOptions<PolicyRunbook, RemediationTarget>> = {},
 ): Harness {
   const clock = { now: T0 };
   const executed: RemediationRequest[] = [];
   const groupLookups: string[] = [];
   const logger = makeLogger();
   const byId = new Map(runbooks.map((r) => [r.id, r]));
-  const service = createApprovalService<PolicyRunbook>({
+  const service = createApprovalService<PolicyRunbook, RemediationTarget>({
     db,
     clock: () => clock.now,
     runbook: (id) => byId.get(id),
+    // "Reading the target" gives back the stored one; the allowlist is its name.
+    inspect: (request) => Promise.resolve({ ok: true, live: request.target }),
     targetAllowed: (_runbook, target) => target.name.startsWith('bizcard-'),
     groupsOf: (user) => {
       groupLookups.push(user);

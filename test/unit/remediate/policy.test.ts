@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canApprove, type CanApproveInput, canRequest, type CanRequestInput, formatDuration, HOUR_MS, type PolicyRequest } from '../../../src/remediate/policy.js';
 import { makeRunbook, MINUTE, SHA, T0 } from './helpers.js';
 
-const ON = { enabled: true, dryRunOnly: false };
+const ON = { enabled: true, dryRunOnly: false, offInConfig: false };
 
 function makeRequest(overrides: Partial<PolicyRequest> = {}): PolicyRequest {
   return {
@@ -99,7 +99,7 @@ describe('canApprove', () => {
   });
 
   it('refuses approval while remediation is switched off, but still lets people reject', () => {
-    const off = { enabled: false, dryRunOnly: false };
+    const off = { enabled: false, dryRunOnly: false, offInConfig: false };
     expect(approve({ switches: off })).toEqual({
       ok: false,
       code: 'remediation-off',
@@ -109,7 +109,7 @@ describe('canApprove', () => {
   });
 
   it('refuses approval of a real run in dry-run-only mode, not of a dry run', () => {
-    const dryOnly = { enabled: true, dryRunOnly: true };
+    const dryOnly = { enabled: true, dryRunOnly: true, offInConfig: false };
     expect(approve({ switches: dryOnly })).toMatchObject({ ok: false, code: 'dry-run-only', reason: expect.stringContaining('dry-run-only mode') });
     expect(approve({ switches: dryOnly, request: makeRequest({ dryRun: true }) })).toEqual({ ok: true });
   });
@@ -140,7 +140,7 @@ describe('canRequest', () => {
   });
 
   it('refuses when remediation is off, the runbook disabled or the target not allowed', () => {
-    expect(request({ switches: { enabled: false, dryRunOnly: false } })).toMatchObject({ ok: false, code: 'remediation-off' });
+    expect(request({ switches: { enabled: false, dryRunOnly: false, offInConfig: false } })).toMatchObject({ ok: false, code: 'remediation-off' });
     expect(request({ runbook: makeRunbook({ enabled: false }) })).toEqual({
       ok: false,
       code: 'runbook-disabled',
@@ -186,7 +186,7 @@ describe('canRequest', () => {
   it('lets a dry run through the cooldown and the hourly limit, not through the switches', () => {
     const busy = { recentRuns: [T0 - MINUTE, T0 - 2 * MINUTE, T0 - 3 * MINUTE], dryRun: true };
     expect(request(busy)).toEqual({ ok: true });
-    expect(request({ ...busy, switches: { enabled: false, dryRunOnly: false } })).toMatchObject({ code: 'remediation-off' });
+    expect(request({ ...busy, switches: { enabled: false, dryRunOnly: false, offInConfig: false } })).toMatchObject({ code: 'remediation-off' });
     expect(request({ ...busy, target: { name: 'postgres', allowed: false } })).toMatchObject({ code: 'target-not-allowed' });
   });
 

@@ -56,6 +56,8 @@ export interface HarnessOptions {
   groupsOf?: RemediationDeps['groupsOf'];
   fake?: FakeDocker;
   clock?: { now: number };
+  /** An op this says yes to throws instead of being queued: the process "crashes" right there. */
+  crashOn?: (op: SlackOp) => boolean;
 }
 
 export function snapshotOf(fake: FakeDocker): Snapshot {
@@ -87,6 +89,7 @@ export function makeRemediation(db: Database, options: HarnessOptions = {}): Har
         return Promise.resolve(user === 'U0GRACE01' ? ['S0ONCALL'] : []);
       }),
     enqueue: (op) => {
+      if (options.crashOn?.(op)) throw new Error('crash (test): memwarden died here');
       ops.push(op);
       enqueueSlackOp(db, op, clock.now);
     },

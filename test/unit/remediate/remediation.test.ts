@@ -153,8 +153,31 @@ describe('approving and verifying', () => {
       ['approved', APPROVER],
       ['executing', 'memwarden'],
       ['succeeded', 'memwarden'],
+      ['verified', 'memwarden'],
     ]);
     expect(audit[3]).toMatchObject({ runbookSha256: expect.stringMatching(/^[0-9a-f]{64}$/), beforeBytes: 230 * MiB, afterBytes: 230 * MiB, detail: `shrank ${NODE}'s pool from 4 to 1 children` });
+  });
+
+  it('plans again at the approval from the target as it is then: usage that grew past the limit since the request refuses, without an update', async () => {
+    const h = makeRemediation(t.db);
+    const asked = await h.remediation.request({ user: REQUESTER, runbookId: 'set-memory-limit', target: CELERY_NAME, rawParams: { limit: '256MiB' }, channel: CHANNEL });
+    expect(asked).toMatchObject({ ok: true });
+    const container = h.fake.containers.get(CELERY_ID);
+    if (container) container.usage = 300 * MiB;
+    await h.remediation.decide({ requestId: asked.requestId ?? '', user: APPROVER, decision: 'approve' });
+    expect(getRequest(t.db, asked.requestId ?? '')?.statusDetail).toBe(`refused: set-memory-limit 256 MiB is below ${CELERY_NAME}'s current usage of 300 MiB`);
+    expect(h.fake.actions).toEqual([]);
+  });
+
+  it('runs what the live state calls for when the pool changed since the approval message, and says so', async () => {
+    const h = makeRemediation(t.db);
+    const { requestId } = await requestShrink(h);
+    const container = h.fake.containers.get(CELERY_ID);
+    if (container) container.children = [902, 903, 904];
+    await h.remediation.decide({ requestId: requestId ?? '', user: APPROVER, decision: 'approve' });
+    expect(h.fake.actions).toEqual([`exec ${CELERY_ID} ${JSON.stringify(['celery', '-A', 'mwtest', 'control', 'pool_shrink', '2', '-d', NODE, '-j', '-t', '10'])}`]);
+    const result = h.ops.find((op) => op.op === 'reply' && op.message.text.includes('applied'));
+    expect(texts(result?.message.blocks)).toContain('The target changed since the approval message');
   });
 
   it('keeps a due verification across a restart, and runs it once', async () => {
@@ -298,11 +321,22 @@ describe('the switch and the listings', () => {
     expect(await requestShrink(h)).toMatchObject({ ok: true });
   });
 
-  it('remediation.enabled: false is the default until an admin switches it', () => {
+  it('remediation.enabled: false in the config wins even after an admin toggled remediation in Slack (an emergency stop by editing the file)', async () => {
+    // An admin switched it off and on again while the file said true...
+    const before = makeRemediation(t.db);
+    expect(before.remediation.setSwitch(false, ADMIN)).toMatchObject({ ok: true });
+    expect(before.remediation.setSwitch(true, ADMIN)).toMatchObject({ ok: true });
+    // ...then someone edits the file to false and restarts memwarden: it is off, and stays off.
     const h = makeRemediation(t.db, { config: remediationConfig({ enabled: false }) });
+    expect(h.remediation.switches()).toMatchObject({ enabled: false, offInConfig: true });
+    const refused = await requestShrink(h);
+    expect(refused).toMatchObject({ ok: false, code: 'remediation-off' });
+    expect(refused.message.text).toContain('remediation.enabled: false');
+    const on = h.remediation.setSwitch(true, ADMIN);
+    expect(on).toMatchObject({ ok: false, code: 'remediation-off' });
+    expect(JSON.stringify(on.message)).toContain('change the file and restart memwarden');
     expect(h.remediation.switches().enabled).toBe(false);
-    h.remediation.setSwitch(true, ADMIN);
-    expect(h.remediation.switches().enabled).toBe(true);
+    expect(h.fake.actions).toEqual([]);
   });
 
   it('lists the runbooks with who may approve them, and the audit newest first', async () => {

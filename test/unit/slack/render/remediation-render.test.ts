@@ -161,9 +161,9 @@ describe('golden remediation messages', () => {
       entry(2, 'approved', 'U0BOB0001', { detail: 'approval 1 of 1: approved' }),
       entry(1, 'requested', 'U0ALICE01', { detail: 'needs 1 approval' }),
     ];
-    const listing = renderRunbooks(runbooks, { enabled: true, dryRunOnly: false });
+    const listing = renderRunbooks(runbooks, { enabled: true, dryRunOnly: false, offInConfig: false });
     const log = renderAuditLog(audit, 10);
-    expectWithinLimits(listing, log, renderAuditLog([], 10), renderRunbooks([], { enabled: false, dryRunOnly: false }));
+    expectWithinLimits(listing, log, renderAuditLog([], 10), renderRunbooks([], { enabled: false, dryRunOnly: false, offInConfig: false }));
     expectGolden('remediation-runbooks', listing);
     expectGolden('remediation-audit', log);
   });
