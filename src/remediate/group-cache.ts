@@ -1,12 +1,13 @@
-// Slack user-group membership, cached per user for a few minutes: every approval click would
-// otherwise cost a usergroups lookup (Tier 2, ~20 calls a minute). Concurrent lookups for one
-// user share a single call. A failed lookup is not cached, so the next click asks again, and
-// a membership change is seen within the TTL: the worst case is that someone removed from an
-// approver group can still approve for up to five minutes.
+// Slack user-group membership, cached per user for a minute: a burst of clicks (a double click,
+// several approvers at once) would otherwise cost a usergroups lookup each (Tier 2, ~20 calls a
+// minute). Concurrent lookups for one user share a single call. A failed lookup is not cached,
+// so the next click asks again. A membership change is forgotten at once when Slack tells
+// (subteam_members_changed, slack/listeners/events/) and within the TTL when it does not: the
+// worst case is that someone removed from an approver group can still approve for one minute.
 
 export type GroupLookup = (userId: string) => Promise<string[]>;
 
-export const GROUP_CACHE_TTL_MS = 5 * 60_000;
+export const GROUP_CACHE_TTL_MS = 60_000;
 
 export interface GroupCacheOptions {
   /** Epoch milliseconds; a fake in tests. */

@@ -1,7 +1,8 @@
 // The approval policy's "which Slack user groups is this user in": one usergroups.list call with
 // the members of every group (scope usergroups:read, needed only when a runbook lists approver
 // groups). A user is in a group by its id ("S0123ABCD") and by its handle ("@oncall"), the two
-// ways a runbook may name it. The approval service caches answers per user for five minutes.
+// ways a runbook may name it (prefer the id: a handle can be renamed or given to another group).
+// The approval service caches answers per user for a minute (remediate/group-cache.ts).
 import { webApi } from '@slack/bolt';
 import type { GroupLookup } from '../remediate/group-cache.js';
 
