@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
+import { MIGRATIONS } from '../../../src/store/migrations.js';
 import {
   appendAudit,
   claimExecution,
@@ -364,6 +365,23 @@ describe('the audit log', () => {
       raw.close();
     }
     expect(listAudit(db)).toMatchObject([{ id, actor: 'U_ALICE', action: 'approved', detail: 'approval 1 of 1' }]);
+  });
+
+  it('keeps every row and its id through migration 7 (rebuilt for the verified action), and ids go on counting after the last one ever used', () => {
+    const v6 = join(file, '..', 'v6.db');
+    const old = openDatabase(v6, { migrations: MIGRATIONS.slice(0, 6) });
+    for (let i = 0; i < 3; i++) appendAudit(old, { at: T0 + i, actor: `U_${i}`, action: 'refused', outcome: 'not-approver' });
+    // An id handed out and gone (before the triggers existed nobody could delete; AUTOINCREMENT remembers anyway).
+    old.prepare("INSERT INTO audit_log (id, at, actor, action) VALUES (10, 0, 'U_X', 'refused')").run();
+    closeDatabase(old);
+    const migrated = openDatabase(v6);
+    try {
+      expect(listAudit(migrated).map((e) => e.id)).toEqual([10, 3, 2, 1]);
+      expect(appendAudit(migrated, { at: T0, actor: 'memwarden', action: 'verified', outcome: 'goal-met' })).toBe(11);
+      expect(() => migrated.prepare('DELETE FROM audit_log').run()).toThrow('append-only');
+    } finally {
+      closeDatabase(migrated);
+    }
   });
 
   it('accepts only known actions', () => {
