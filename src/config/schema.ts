@@ -87,7 +87,14 @@ export const configSchema = z.strictObject({
   ops: z
     .strictObject({
       port: z.number().int().min(0).max(65535).default(9464).describe('Port of the /metrics and /healthz server; 0 turns it off.'),
-      host: z.string().min(1).default('0.0.0.0').describe('Address it listens on: 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only).'),
+      // The endpoints have no authentication, so by default only this host reaches them. The
+      // image sets MEMWARDEN_OPS_HOST=0.0.0.0: a container's loopback is unreachable from outside
+      // it, and the compose example publishes the port on the host's loopback.
+      host: z
+        .string()
+        .min(1)
+        .default('127.0.0.1')
+        .describe('Address it listens on: 127.0.0.1, this host only (the container image sets 0.0.0.0); 0.0.0.0, every interface (there is no authentication: firewall it).'),
       pollStaleAfter: durationSchema
         .optional()
         .meta({ description: '/healthz fails when the last successful poll is older than this.', defaultText: '3 × poll.interval + poll.sourceTimeout' }),
