@@ -2,6 +2,7 @@
 // Each carries `valueType` metadata (zod's registry, no effect on parsing) so the configuration
 // reference (reference.ts) can name the type: their JSON Schema input type is "anything".
 import { z } from 'zod';
+import { printable } from '../format/text.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** How the configuration reference names a value schema whose input zod cannot describe. */
@@ -39,12 +40,14 @@ export const percentSchema = z
   .max(100)
   .meta({ valueType: 'percent' satisfies ValueType });
 
+/** A value as an error message quotes it: short, and printable (a terminal or Slack shows the message). */
 export function describeValue(value: unknown): string {
   if (typeof value === 'symbol') return 'a value that is not shown because it is a secret';
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  // JSON.stringify quotes and escapes C0 controls; printable the bidi and zero-width characters it leaves.
+  if (typeof value === 'string') return printable(JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value));
   return String(value);
 }

@@ -290,7 +290,7 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
       const found = getRequest(db, requestId);
       if (!found) {
         return refuse('unknown-request', 'This remediation request does not exist (the button may be from another memwarden, or altered): nothing was run.', user, null, {
-          detail: `request id ${JSON.stringify(printable(requestId))}`,
+          detail: `request id ${JSON.stringify(printable(requestId, { max: 80 }))}`,
         });
       }
       const runbook = options.runbook(found.runbookId);
