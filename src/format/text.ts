@@ -20,6 +20,12 @@ export interface PrintableOptions {
  * program's internal use, never text from outside).
  */
 const UNSAFE = /[\p{Cc}\p{Cf}\u2028\u2029\p{Noncharacter_Code_Point}]/u;
+
+/**
+ * The invisible part of UNSAFE (format characters and the separators): what a value that is
+ * checked rather than shown (a runbook's string parameter) refuses besides control characters.
+ */
+export const INVISIBLE_CHARACTER = /[\p{Cf}\u2028\u2029]/u;
 const ZWJ = '\u200d';
 /** An emoji (with a skin tone or emoji presentation selector) that a zero-width joiner may follow. */
 const EMOJI_BEFORE = /\p{Extended_Pictographic}(?:[\u{1f3fb}-\u{1f3ff}]|\ufe0f)?$/u;

@@ -326,6 +326,7 @@ export function parseRunbookSpec(raw: unknown): ParseRunbookSpecResult {
     }
   }
   const sink: IssueSink = { addIssue: (issue) => issues.push(issue as RunbookIssue) };
+  checkPrototypeKeys(raw, sink);
   const present = new Set(typeof raw === 'object' && raw !== null ? Object.keys(raw) : []);
   checkRunbook(view, present, sink);
   if (!base.success || issues.length > 0) return { ok: false, issues };
@@ -350,6 +351,28 @@ export function parseRunbookSpec(raw: unknown): ParseRunbookSpecResult {
       argv: rb.kind === 'docker.exec' ? (rb.argv ?? []) : null,
     },
   };
+}
+
+/** The mappings whose keys are names a runbook chooses (zod records), and what a key there names. */
+const NAMED_MAPPINGS: readonly { path: readonly string[]; what: string }[] = [
+  { path: ['params'], what: 'a parameter name' },
+  { path: ['target', 'labels'], what: 'a label key' },
+];
+
+/**
+ * zod's record leaves out a "__proto__" key (assigning it would replace the object's prototype),
+ * and without a word: the runbook would run with a parameter or an allowlist label fewer than its
+ * reviewers read. Refused here instead, from the YAML's own keys. (Fixed-key mappings report it
+ * as an unknown key already.)
+ */
+function checkPrototypeKeys(raw: unknown, ctx: IssueSink): void {
+  for (const { path, what } of NAMED_MAPPINGS) {
+    let node: unknown = raw;
+    for (const key of path) node = typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+    if (typeof node === 'object' && node !== null && !Array.isArray(node) && Object.hasOwn(node, '__proto__')) {
+      custom(ctx, [...path, '__proto__'], `"__proto__" cannot be ${what} (memwarden would lose it: no object can hold that key)`);
+    }
+  }
 }
 
 function checkRunbook(rb: Partial<RawRunbook>, present: ReadonlySet<string>, ctx: IssueSink): void {
