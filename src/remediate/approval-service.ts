@@ -12,6 +12,7 @@
 // recorded decision and the claim. Across processes the store's transactions keep decisions and
 // the claim atomic; the cooldown re-check at the last approval is then best effort.
 import { withTimeout } from '../async/timeouts.js';
+import { plainMentions } from '../format/mentions.js';
 import { printable } from '../format/text.js';
 import type { Database } from '../store/database.js';
 import {
@@ -172,8 +173,10 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
     extra: RefusalExtra = {},
   ): Refusal {
     const now = clock();
+    // The audit keeps plain text: a mention token (format/mentions.ts) reads as "@U0123ABCD".
+    const said = plainMentions(reason);
     const entry = request
-      ? auditFor(request, 'refused', actor, now, { outcome: code, detail: reason })
+      ? auditFor(request, 'refused', actor, now, { outcome: code, detail: said })
       : {
           at: now,
           actor,
@@ -183,7 +186,7 @@ export function createApprovalService<R extends PolicyRunbook>(options: Approval
           targetContainerId: extra.target?.containerId ?? null,
           params: extra.params ?? null,
           outcome: code,
-          detail: extra.detail ? `${reason} (${extra.detail})` : reason,
+          detail: extra.detail ? `${said} (${extra.detail})` : said,
         };
     appendAudit(db, entry);
     logger.info({ code, actor, requestId: request?.id ?? null, runbookId: request?.runbookId ?? extra.runbookId ?? null }, 'Remediation refused');
