@@ -1,11 +1,13 @@
 // The Bolt app: only wiring. Socket Mode when an app-level token is configured (no public
-// endpoint needed), else HTTP on config.slack.port at /slack/events with request signing.
+// endpoint needed), else HTTP on config.slack.port at /slack/events with request signing and the
+// request guard of http-receiver.ts.
 // Listeners live in listeners/, the work they do in commands/ and render/.
 import { App, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createBoltLogger } from './bolt-logger.js';
 import type { BotServices } from './bot-services.js';
+import { createHttpReceiver } from './http-receiver.js';
 import { registerListeners } from './listeners/index.js';
 
 /** Where Slack sends slash commands and interactions in HTTP mode (also the manifest's URLs). */
@@ -83,7 +85,9 @@ export function createSlackApp(deps: SlackAppDeps): App {
     }
     app = new App({ ...common, receiver });
   } else {
-    app = new App({ ...common, signingSecret: slack.signingSecret, port: slack.port, endpoints: HTTP_EVENTS_PATH });
+    // Built here rather than by `signingSecret: …` to put the request guard in front of Bolt's.
+    const receiver = createHttpReceiver({ signingSecret: slack.signingSecret ?? '', port: slack.port, path: HTTP_EVENTS_PATH, logger: logger.child({ component: 'slack-http' }), boltLogger });
+    app = new App({ ...common, receiver });
   }
 
   app.error(async (error) => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { boltLevelOf, createBoltLogger } from '../../../src/slack/bolt-logger.js';
 import { createSlackApp, HTTP_EVENTS_PATH, SlackSetupError, slackMode } from '../../../src/slack/create-app.js';
+import { MAX_BODY_BYTES } from '../../../src/slack/http-receiver.js';
 import { API_URL, BOT_TOKEN, captureLogger, expectRespond, FakeReceiver, makeServices, slashCommand, testConfig, type TestServices, useNock } from './bolt-test-kit.js';
 
 useNock();
@@ -63,6 +64,9 @@ describe('createSlackApp', () => {
     expect(receiver).toBeInstanceOf(HTTPReceiver);
     expect(Reflect.get(receiver, 'port')).toBe(3456);
     expect(Reflect.get(receiver, 'endpoints')).toEqual([HTTP_EVENTS_PATH]);
+    // Bolt's own limit is 4 MB; the request guard in front of it is tested over real HTTP
+    // (test/integration/slack-http.test.ts).
+    expect(Reflect.get(receiver, 'bodyLimit')).toBe(MAX_BODY_BYTES);
   });
 
   it('without the bot identity, verifies the token lazily with auth.test on the first event', async () => {
