@@ -16,7 +16,7 @@ import type { BotServices } from '../../src/slack/bot-services.js';
 import { createSlackApp, HTTP_EVENTS_PATH } from '../../src/slack/create-app.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { checkBlockKitLimits } from '../../src/slack/render/block-kit-limits.js';
-import { buttonClick, captureLogger, slashCommand } from '../unit/slack/bolt-test-kit.js';
+import { BOT_IDENTITY, buttonClick, captureLogger, slashCommand } from '../unit/slack/bolt-test-kit.js';
 
 const SIGNING_SECRET = 'integration-signing-secret-0123456789';
 const HOOKS = 'https://hooks.slack.test';
@@ -71,7 +71,7 @@ let services: BotServices & { calls: string[] };
 
 /** An app in HTTP mode on a free loopback port; its URL at /slack/events. */
 async function startApp(logger: Logger): Promise<{ app: App; url: string }> {
-  const started = createSlackApp({ config: services.config, logger, services, identity: { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD' } });
+  const started = createSlackApp({ config: services.config, logger, services, identity: BOT_IDENTITY });
   // Port 0: the system picks a free one; HTTP mode listens at /slack/events.
   const server = (await started.start({ port: 0, host: '127.0.0.1' })) as Server;
   return { app: started, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${HTTP_EVENTS_PATH}` };
