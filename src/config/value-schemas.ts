@@ -5,6 +5,11 @@ import { z } from 'zod';
 import { printable } from '../format/text.js';
 import { parseDuration, parseSize } from './units.js';
 
+/** A Slack user id (U0123ABCD; W… in Enterprise Grid), as runbooks and slack.silence list people. */
+export const SLACK_USER = /^[UW][A-Z0-9]{2,20}$/;
+/** A Slack user group: its id (S0123ABCD) or its handle (@oncall). */
+export const SLACK_GROUP = /^(?:S[A-Z0-9]{2,20}|@[a-z0-9][a-z0-9._-]{0,79})$/;
+
 /** How the configuration reference names a value schema whose input zod cannot describe. */
 export type ValueType = 'size' | 'duration' | 'percent';
 

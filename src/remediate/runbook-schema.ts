@@ -6,7 +6,7 @@
 // is matched by runbook-target.ts.
 import { z } from 'zod';
 import { formatIssues, knownKeysAt } from '../config/format-issues.js';
-import { describeValue, durationSchema, sizeSchema } from '../config/value-schemas.js';
+import { describeValue, durationSchema, SLACK_GROUP, SLACK_USER, sizeSchema } from '../config/value-schemas.js';
 import {
   checkString,
   type DurationParamSpec,
@@ -44,8 +44,6 @@ export const RUNBOOK_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** A container name (docker: [a-zA-Z0-9][a-zA-Z0-9_.-]+) with `*` and `?` wildcards. */
 const CONTAINER_GLOB = /^[A-Za-z0-9_.*?-]{1,128}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
-const SLACK_USER = /^[UW][A-Z0-9]{2,20}$/;
-const SLACK_GROUP = /^(?:S[A-Z0-9]{2,20}|@[a-z0-9][a-z0-9._-]{0,79})$/;
 /** A Celery app as -A takes it: a module path, optionally `:attribute`. */
 export const CELERY_APP = /^[A-Za-z_][A-Za-z0-9_.]*(?::[A-Za-z_][A-Za-z0-9_.]*)?$/;
 /** A Celery node name (worker@host); never starting with "-", so it cannot pose as an option. */

@@ -44,6 +44,11 @@ function recordingServices(config: BotServices['config']): BotServices & { calls
     latestSnapshot: () => (calls.push('latestSnapshot'), null),
     takeSnapshot: () => (calls.push('takeSnapshot'), Promise.reject(new Error('no snapshots in this test'))),
     history: () => (calls.push('history'), []),
+    groupsOf: () => (calls.push('groupsOf'), Promise.resolve([])),
+    silenceNotes: {
+      silenced: () => void calls.push('silenceNotes.silenced'),
+      ended: () => void calls.push('silenceNotes.ended'),
+    },
     diagnose: () => (calls.push('diagnose'), []),
     alerts,
   };

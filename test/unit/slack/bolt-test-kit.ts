@@ -14,6 +14,8 @@ import type { Finding } from '../../../src/diagnose/types.js';
 import { createLogger, type Logger } from '../../../src/log/logger.js';
 import type { BotServices } from '../../../src/slack/bot-services.js';
 import { type BotIdentity, createSlackApp } from '../../../src/slack/create-app.js';
+import { createSilenceNotes } from '../../../src/slack/silence-notes.js';
+import { createUsergroupLookup } from '../../../src/slack/usergroup-lookup.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
 import { makeTempDir } from '../store/make-snapshot.js';
@@ -121,6 +123,9 @@ export function makeServices(options: ServiceOptions = {}): TestServices {
         }),
     ),
     history: record('history', options.history ?? (() => [])),
+    // Slack's usergroups.list itself (nock), as run-bot wires it: asked only when the silence policy lists groups.
+    groupsOf: record('groupsOf', createUsergroupLookup({ token: BOT_TOKEN, slackApiUrl: API_URL })),
+    silenceNotes: createSilenceNotes({ db, config, alerts: engine, clock: () => now }),
     diagnose: record('diagnose', () => options.findings ?? []),
     alerts: {
       evaluate: record('alerts.evaluate', engine.evaluate),
