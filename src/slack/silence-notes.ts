@@ -90,7 +90,8 @@ export function createSilenceNotes(options: SilenceNotesOptions): SilenceNotes {
   return {
     silenced({ silence, duration, alert }) {
       guarded('silenced', silence, () => {
-        const thread = alert !== null && silence.target !== null ? threadOf(alert) : null;
+        // A host alert's silence names no target (the host has one per rule), yet it was set on that alert.
+        const thread = alert !== null ? threadOf(alert) : null;
         queue(thread ? [thread] : inChannels(), renderSilenceNote({ silence: silenceRow(silence), duration }), silence, 'silenced');
       });
     },

@@ -165,6 +165,15 @@ describe('silence policy', () => {
     expect(queued[0]!.message.text).toBe('memwarden: @U0BOB0001 silenced container-near-limit on api for 4h (silence 1)');
   });
 
+  it('a host alert (its silence names no target) gets the note in its own thread too', async () => {
+    const { app } = setup();
+    const host = seedAlert(app.services.db, { ruleId: 'host-memory-used', kind: 'host-used-percent', target: { kind: 'host', name: 'box', containerId: null, containerName: null, labels: {} } });
+    const key = postAlertMessage(app, host);
+    await click(app, host, '1h', BOB);
+    expect(app.services.alerts.listSilences().map((s) => [s.ruleId, s.target])).toEqual([['host-memory-used', null]]);
+    expect(outbox(app).map((q) => [q.op, q.messageKey])).toEqual([['reply', key]]);
+  });
+
   it('an alert without a Slack message yet gets its note in the alert channel', async () => {
     const { app, alert } = setup();
     await command(app, `silence ${alert.fingerprint.slice(0, 6)} 1h`, BOB);
