@@ -65,7 +65,11 @@ LABEL org.opencontainers.image.title="memwarden" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.version="${MEMWARDEN_VERSION}" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
-ENV NODE_ENV=production MEMWARDEN_DATA_DIR=/data
+# /metrics and /healthz on every interface of the container (outside a container memwarden's default
+# is 127.0.0.1): the container's own loopback cannot be reached from the host. Publish the port on the
+# host's loopback (docker-compose.example.yml: "127.0.0.1:9464:9464"); the variable overrides ops.host
+# in a config file, so set it here to change it.
+ENV NODE_ENV=production MEMWARDEN_DATA_DIR=/data MEMWARDEN_OPS_HOST=0.0.0.0
 # `docker exec <container> memwarden status --json`: the CLI on PATH. /data belongs to the user
 # memwarden runs as (a new named volume takes this owner; a bind-mounted directory must be made
 # writable for uid 1000 on the host).

@@ -20,6 +20,7 @@ import { diagnoseOptions } from './diagnose/options.js';
 import type { Finding } from './diagnose/types.js';
 import { formatBytes } from './format/units.js';
 import { loadRunbooks } from './remediate/load-runbooks.js';
+import { createGroupCache } from './remediate/group-cache.js';
 import { createRemediation } from './remediate/remediation.js';
 import type { Logger } from './log/logger.js';
 import { defaultStaleAfterMs, evaluateHealth } from './ops/health.js';
@@ -30,6 +31,7 @@ import { createSlackChartSink } from './slack/delivery/chart-upload.js';
 import type { BotServices } from './slack/bot-services.js';
 import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcher } from './slack/delivery/outbox-dispatcher.js';
 import { createOutboxWebClient } from './slack/delivery/web-api-sink.js';
+import { createSilenceNotes } from './slack/silence-notes.js';
 import { startSlack } from './slack/start-slack.js';
 import { createUsergroupLookup } from './slack/usergroup-lookup.js';
 import { storeHistoryReader } from './store/alert-state.js';
@@ -87,6 +89,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
   // Assigned once Slack (or the console) is up; the closures below run only after that.
   // eslint-disable-next-line prefer-const
   let dispatcher: OutboxDispatcher | undefined;
+  const groupsOf = botToken ? createUsergroupLookup({ token: botToken, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) }) : async () => [];
   const remediation = createRemediation({
     db,
     docker: deps.docker,
@@ -96,7 +99,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
     logger: logger.child({ component: 'remediation' }),
     cgroupRoot: config.paths.cgroup,
     procRoot: config.paths.proc,
-    groupsOf: botToken ? createUsergroupLookup({ token: botToken, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) }) : async () => [],
+    groupsOf,
     enqueue: (op) => {
       enqueueSlackOp(db, op, Date.now());
       dispatcher?.wake();
@@ -113,6 +116,9 @@ export async function runBot(deps: BotDeps): Promise<number> {
     takeSnapshot,
     history,
     alerts: engine,
+    // The silence policy's groups, cached like the approvers' (one usergroups.list per user and 5 minutes).
+    groupsOf: createGroupCache(groupsOf, { clock: Date.now }).groupsOf,
+    silenceNotes: createSilenceNotes({ db, config, alerts: engine, clock: Date.now, logger: logger.child({ component: 'alerts' }), onEnqueued: () => dispatcher?.wake() }),
     diagnose: findingsOf,
     digest: () => digestNow(db, config, digestSources, Date.now()),
     remediation,

@@ -2,6 +2,7 @@
 // Entries are shown oldest first, like the tail of a log: the last N things that happened.
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
+import { printable } from '../format/text.js';
 import { formatBytes } from '../format/units.js';
 import type { AuditAction, AuditEntry } from '../store/remediation.js';
 import { PLAIN_TABLE } from './text-style.js';
@@ -32,16 +33,17 @@ export function renderAudit(entries: readonly AuditEntry[], options: RenderAudit
     const paint = BAD.has(entry.action) ? c.red : GOOD.has(entry.action) ? c.green : (text: string) => text;
     table.push([
       formatTime(entry.at),
-      entry.actor,
+      printable(entry.actor),
       paint(entry.action),
-      entry.runbookId === null ? '' : `${entry.runbookId}${entry.runbookSha256 ? ` @${entry.runbookSha256.slice(0, 8)}` : ''}`,
-      entry.target ?? '',
-      entry.requestId === null ? '' : entry.requestId.slice(0, 8),
+      entry.runbookId === null ? '' : `${printable(entry.runbookId)}${entry.runbookSha256 ? ` @${printable(entry.runbookSha256.slice(0, 8))}` : ''}`,
+      printable(entry.target ?? ''),
+      entry.requestId === null ? '' : printable(entry.requestId.slice(0, 8)),
       formatMemory(entry.beforeBytes, entry.afterBytes),
-      formatOutcome(entry),
+      // Details can span lines (an executor's output); the table wraps them in their column.
+      printable(formatOutcome(entry), { lines: true }),
     ]);
   }
-  const heading = c.bold(`Remediation audit log — ${options.source} — last ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, oldest first`);
+  const heading = c.bold(`Remediation audit log — ${printable(options.source)} — last ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, oldest first`);
   return `${heading}\n${table.toString()}`;
 }
 

@@ -8,6 +8,7 @@ import type { Snapshot } from '../collect/types.js';
 import { formatDuration } from '../config/units.js';
 import { containerLevel, hostLevel, type StatusThresholds } from '../diagnose/levels.js';
 import type { Finding, Priority, Recommendation, Severity } from '../diagnose/types.js';
+import { printable } from '../format/text.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';
 import { renderGroups, systemOverview } from './render-status.js';
 import { levelPainter, PLAIN_TABLE } from './text-style.js';
@@ -31,15 +32,15 @@ export function renderDiagnosis(snapshot: Snapshot, findings: readonly Finding[]
   const { host } = snapshot;
   const out: string[] = [];
 
-  out.push(c.bold(`memwarden diagnosis — ${snapshot.hostname} — ${snapshot.takenAt}`));
-  out.push(options.historyNote, '');
+  out.push(c.bold(`memwarden diagnosis — ${printable(snapshot.hostname)} — ${snapshot.takenAt}`));
+  out.push(printable(options.historyNote), '');
 
   out.push(...systemOverview(host, hostLevel(host, options.thresholds), c, 0));
   out.push('');
 
   out.push(c.bold('Docker containers'));
   if (!snapshot.docker.reachable) {
-    out.push(`  docker: unreachable (${snapshot.docker.error ?? 'unknown reason'})`);
+    out.push(`  docker: unreachable (${printable(snapshot.docker.error ?? 'unknown reason')})`);
   } else if (snapshot.containers.length === 0) {
     out.push('  no running containers');
   } else {
@@ -49,7 +50,7 @@ export function renderDiagnosis(snapshot: Snapshot, findings: readonly Finding[]
       total += container.memoryUsageBytes;
       const status = containerLevel(container, host.totalBytes, options.thresholds);
       table.push([
-        container.name,
+        printable(container.name),
         formatBytes(container.memoryUsageBytes),
         formatPercent(percentOf(container.memoryUsageBytes, host.totalBytes)),
         container.memoryLimitBytes === null ? c.yellow('none') : formatBytes(container.memoryLimitBytes),
@@ -69,12 +70,12 @@ export function renderDiagnosis(snapshot: Snapshot, findings: readonly Finding[]
   if (findings.length === 0) out.push('  None: nothing here needs fixing.');
   issues.forEach((finding, index) => {
     const tag = finding.severity === 'critical' ? c.red(c.bold('CRITICAL')) : c.yellow(SEVERITY_LABEL[finding.severity]);
-    out.push(`  ${index + 1}. ${tag} [${finding.code}] ${finding.summary}`);
-    for (const line of wrap(formatEvidence(finding.evidence), 100)) out.push(c.dim(`     ${line}`));
+    out.push(`  ${index + 1}. ${tag} [${finding.code}] ${printable(finding.summary)}`);
+    for (const line of wrap(printable(formatEvidence(finding.evidence)), 100)) out.push(c.dim(`     ${line}`));
   });
   if (notes.length > 0) {
     out.push('', c.bold(`Notes (${notes.length})`));
-    for (const finding of notes) out.push(`  - [${finding.code}] ${finding.summary}`);
+    for (const finding of notes) out.push(`  - [${finding.code}] ${printable(finding.summary)}`);
   }
   out.push('');
 
@@ -89,13 +90,13 @@ export function renderDiagnosis(snapshot: Snapshot, findings: readonly Finding[]
     out.push('', `  ${heading}`);
     for (const { recommendation: r, finding } of list) {
       number++;
-      out.push(`  ${number}. ${c.bold(r.title)}`);
-      out.push(`     Saves: ${r.estimatedSavingsBytes === null ? 'unknown' : `~${formatBytes(r.estimatedSavingsBytes)} (measured)`}   For: ${finding.code} (${finding.target.kind} ${finding.target.name})`);
-      if (r.runbook !== null) out.push(`     Runbook: ${r.runbook}${r.params ? ` ${formatParams(r.params)}` : ''} (approve it in Slack)`);
+      out.push(`  ${number}. ${c.bold(printable(r.title))}`);
+      out.push(`     Saves: ${r.estimatedSavingsBytes === null ? 'unknown' : `~${formatBytes(r.estimatedSavingsBytes)} (measured)`}   For: ${finding.code} (${finding.target.kind} ${printable(finding.target.name)})`);
+      if (r.runbook !== null) out.push(`     Runbook: ${printable(r.runbook)}${r.params ? ` ${printable(formatParams(r.params))}` : ''} (approve it in Slack)`);
       // Minor findings (info) keep to their title: their detail and steps are in --json.
       if (finding.severity === 'info') continue;
-      out.push(...wrap(r.detail, 96).map((line) => `     ${line}`));
-      for (const step of r.steps ?? []) out.push(c.cyan(`       ${step}`));
+      out.push(...wrap(printable(r.detail), 96).map((line) => `     ${line}`));
+      for (const step of r.steps ?? []) out.push(c.cyan(`       ${printable(step)}`));
     }
   }
   out.push('');
@@ -118,7 +119,7 @@ export function renderDiagnosis(snapshot: Snapshot, findings: readonly Finding[]
     out.push('  Minor recommendations are listed by title only: `memwarden diagnose --json` has their details and steps.');
   }
   if (unknown > 0) out.push(`  ${unknown} recommendation${unknown === 1 ? '' : 's'} with a saving nothing measured can tell (shown as unknown).`);
-  for (const error of snapshot.errors) out.push(c.yellow(`note: ${error.source}: ${error.message}`));
+  for (const error of snapshot.errors) out.push(c.yellow(`note: ${error.source}: ${printable(error.message)}`));
   return out.join('\n');
 }
 

@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import type { Digest, Figure } from '../digest/digest-data.js';
 import { type FigureKind, formatChange, formatClock, formatHoursMinutes, formatSignedBytes, formatValue } from '../digest/format-digest.js';
+import { printable } from '../format/text.js';
 import { formatBytes } from '../format/units.js';
 import { PLAIN_TABLE } from './text-style.js';
 
@@ -21,11 +22,11 @@ export function renderDigestText(digest: Digest, options: RenderDigestOptions): 
     return figure.direction === 'up' ? c.yellow(text) : figure.direction === 'down' ? c.green(text) : c.dim(text);
   };
   const out: string[] = [];
-  out.push(c.bold(`memwarden daily digest — ${digest.hostname ?? 'host'} — ${digest.day}`));
+  out.push(c.bold(`memwarden daily digest — ${printable(digest.hostname ?? 'host')} — ${digest.day}`));
   out.push(`The 24 hours to ${new Date(digest.to).toISOString()} (${digest.tz}), each figure against the 24 hours before.`);
   if (!digest.recorded.current) {
     out.push('', 'Nothing was recorded in these 24 hours: no figures to show.');
-    if (options.chartPath) out.push('', `Chart: ${options.chartPath}`);
+    if (options.chartPath) out.push('', `Chart: ${printable(options.chartPath)}`);
     return out.join('\n');
   }
   if (!digest.recorded.previous) out.push(c.dim('Nothing was recorded the day before: changes are unknown.'));
@@ -53,7 +54,7 @@ export function renderDigestText(digest: Digest, options: RenderDigestOptions): 
     const table = new Table({ head: ['Container', 'Peak', 'Change', 'p95', 'Growth', 'Limit', 'OOM', 'Restarts'], ...PLAIN_TABLE });
     for (const ct of digest.containers) {
       table.push([
-        ct.name,
+        printable(ct.name),
         formatValue(ct.peak.value, 'bytes'),
         change(ct.peak, 'bytes'),
         formatValue(ct.p95.value, 'bytes'),
@@ -64,9 +65,9 @@ export function renderDigestText(digest: Digest, options: RenderDigestOptions): 
       ]);
     }
     out.push(indent(table.toString()));
-    if (digest.topGrowers.length > 0) out.push(`  Top growers: ${digest.topGrowers.map((g) => `${g.name} ${formatSignedBytes(g.growth.value)}`).join(', ')}`);
+    if (digest.topGrowers.length > 0) out.push(`  Top growers: ${digest.topGrowers.map((g) => `${printable(g.name)} ${formatSignedBytes(g.growth.value)}`).join(', ')}`);
     if (digest.leakSuspects.length > 0) {
-      out.push(c.red(`  Leak suspects: ${digest.leakSuspects.map((g) => `${g.name} +${formatBytes(g.leak?.slopePerHour ?? 0)}/h (R² ${(g.leak?.r2 ?? 0).toFixed(2)})`).join(', ')}`));
+      out.push(c.red(`  Leak suspects: ${digest.leakSuspects.map((g) => `${printable(g.name)} +${formatBytes(g.leak?.slopePerHour ?? 0)}/h (R² ${(g.leak?.r2 ?? 0).toFixed(2)})`).join(', ')}`));
     }
     out.push('');
   }
@@ -78,7 +79,7 @@ export function renderDigestText(digest: Digest, options: RenderDigestOptions): 
       `${formatValue(a.silenced.value, 'count')} fired silenced (${change(a.silenced, 'count')}), firing ${formatValue(a.firingMs.value, 'duration')} in all (${change(a.firingMs, 'duration')})`,
   );
   for (const alert of a.top) {
-    out.push(`  - ${alert.severity.toUpperCase()} ${alert.ruleId} on ${alert.target}: firing ${formatHoursMinutes(alert.firingMs)}${alert.fired > 1 ? `, fired ${alert.fired} times` : ''}${alert.firingNow ? ' (still firing)' : ''}`);
+    out.push(`  - ${alert.severity.toUpperCase()} ${printable(alert.ruleId)} on ${printable(alert.target)}: firing ${formatHoursMinutes(alert.firingMs)}${alert.fired > 1 ? `, fired ${alert.fired} times` : ''}${alert.firingNow ? ' (still firing)' : ''}`);
   }
   out.push('');
 
@@ -87,11 +88,11 @@ export function renderDigestText(digest: Digest, options: RenderDigestOptions): 
   out.push(`  ${formatValue(r.runs.value, 'count')} run (${change(r.runs, 'count')})`);
   for (const run of r.items) {
     const effect = run.beforeBytes !== null && run.afterBytes !== null ? `, ${formatBytes(run.beforeBytes)} → ${formatBytes(run.afterBytes)} (${formatSignedBytes(run.afterBytes - run.beforeBytes)})` : '';
-    const approved = run.approvedBy.length > 0 ? `, approved by ${run.approvedBy.join(', ')}` : '';
+    const approved = run.approvedBy.length > 0 ? `, approved by ${run.approvedBy.map((who) => printable(who)).join(', ')}` : '';
     const paint = run.outcome === 'succeeded' ? c.green : c.red;
     out.push(
-      `  - ${formatClock(run.at, digest.tz)} ${run.runbookId ?? 'unknown runbook'} on ${run.target ?? 'unknown target'}${run.dryRun ? ' (dry run)' : ''}` +
-        `${run.requestedBy ? `, asked by ${run.requestedBy}` : ''}${approved}: ${paint(run.outcome)}${effect}`,
+      `  - ${formatClock(run.at, digest.tz)} ${printable(run.runbookId ?? 'unknown runbook')} on ${printable(run.target ?? 'unknown target')}${run.dryRun ? ' (dry run)' : ''}` +
+        `${run.requestedBy ? `, asked by ${printable(run.requestedBy)}` : ''}${approved}: ${paint(run.outcome)}${effect}`,
     );
   }
   out.push('');
@@ -103,10 +104,10 @@ export function renderDigestText(digest: Digest, options: RenderDigestOptions): 
   else {
     out.push(`  ${recs.items.length}, would free about ${formatBytes(recs.savingsBytes.value)}${recs.unknownSavings > 0 ? ` (${recs.unknownSavings} without a measured saving)` : ''}`);
     for (const rec of recs.items) {
-      out.push(`  - ${rec.title} on ${rec.target}: ${rec.estimatedSavingsBytes === null ? 'saving not measured' : `frees ~${formatBytes(rec.estimatedSavingsBytes)}`}${rec.runbook ? ` (runbook ${rec.runbook})` : ''}`);
+      out.push(`  - ${printable(rec.title)} on ${printable(rec.target)}: ${rec.estimatedSavingsBytes === null ? 'saving not measured' : `frees ~${formatBytes(rec.estimatedSavingsBytes)}`}${rec.runbook ? ` (runbook ${printable(rec.runbook)})` : ''}`);
     }
   }
-  if (options.chartPath) out.push('', `Chart: ${options.chartPath}`);
+  if (options.chartPath) out.push('', `Chart: ${printable(options.chartPath)}`);
   return out.join('\n');
 }
 

@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import type { ProcessGroup, Snapshot } from '../collect/types.js';
 import { containerLevel, hostLevel, type Level, type StatusThresholds } from '../diagnose/levels.js';
+import { printable } from '../format/text.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';
 import { type Colors, levelPainter, PLAIN_TABLE } from './text-style.js';
 
@@ -41,7 +42,7 @@ export function renderStatus(snapshot: Snapshot, options: RenderOptions): string
   const { host } = snapshot;
   const out: string[] = [];
 
-  out.push(c.bold(`memwarden status — ${snapshot.hostname} — ${snapshot.takenAt} (measured in ${Math.round(snapshot.durationMs)} ms)`), '');
+  out.push(c.bold(`memwarden status — ${printable(snapshot.hostname)} — ${snapshot.takenAt} (measured in ${Math.round(snapshot.durationMs)} ms)`), '');
   out.push(...systemOverview(host, hostLevel(host, options.thresholds), c));
   out.push(
     `  Pressure:      ${host.pressure ? `some ${formatPercent(host.pressure.some.avg60, 2)}, full ${formatPercent(host.pressure.full.avg60, 2)} of the last 60 s stalled` : 'unknown (no /proc/pressure/memory)'}`,
@@ -54,7 +55,7 @@ export function renderStatus(snapshot: Snapshot, options: RenderOptions): string
 
   out.push(c.bold(`Docker containers${snapshot.docker.reachable ? ` (${snapshot.containers.length} running)` : ''}`));
   if (!snapshot.docker.reachable) {
-    out.push(`  docker: unreachable (${snapshot.docker.error ?? 'unknown reason'})`);
+    out.push(`  docker: unreachable (${printable(snapshot.docker.error ?? 'unknown reason')})`);
   } else if (snapshot.containers.length === 0) {
     out.push('  no running containers');
   } else {
@@ -65,7 +66,7 @@ export function renderStatus(snapshot: Snapshot, options: RenderOptions): string
       total += container.memoryUsageBytes;
       const containerStatus = containerLevel(container, host.totalBytes, options.thresholds);
       table.push([
-        container.name,
+        printable(container.name),
         formatBytes(container.memoryUsageBytes),
         container.memoryLimitBytes === null ? 'unlimited' : formatBytes(container.memoryLimitBytes),
         container.memoryLimitBytes === null ? '—' : formatPercent(percentOf(container.memoryUsageBytes, container.memoryLimitBytes)),
@@ -80,7 +81,7 @@ export function renderStatus(snapshot: Snapshot, options: RenderOptions): string
 
   out.push(renderGroups(snapshot, options.groups ?? 10, 'pss', options.color));
   out.push('', `memwarden itself: RSS ${formatBytes(snapshot.bot.rssBytes)}`);
-  for (const error of snapshot.errors) out.push(c.yellow(`note: ${error.source}: ${error.message}`));
+  for (const error of snapshot.errors) out.push(c.yellow(`note: ${error.source}: ${printable(error.message)}`));
   return out.join('\n');
 }
 
@@ -97,7 +98,7 @@ export function renderGroups(snapshot: Snapshot, limit: number, by: SortKey, col
   let overcount = 0;
   for (const group of groups) {
     const mark = group.exact ? '' : ' *';
-    table.push([group.name, group.containerName ?? 'host', formatBytes(group.pssBytes) + mark, formatBytes(group.rssBytes), group.exact ? formatBytes(group.ussBytes) : 'unknown', String(group.pids.length)]);
+    table.push([printable(group.name), group.containerName === null ? 'host' : printable(group.containerName), formatBytes(group.pssBytes) + mark, formatBytes(group.rssBytes), group.exact ? formatBytes(group.ussBytes) : 'unknown', String(group.pids.length)]);
     if (group.pids.length > 1) {
       overcount += group.rssBytes - group.pssBytes;
       group.pids.forEach((pid, index) => {
@@ -105,7 +106,7 @@ export function renderGroups(snapshot: Snapshot, limit: number, by: SortKey, col
         if (!proc) return;
         const branch = index === group.pids.length - 1 ? '└' : '├';
         const role = pid === group.masterPid ? 'master' : 'child';
-        table.push([`  ${branch} ${role} ${pid} ${proc.comm}`, '', formatBytes(proc.pssBytes), formatBytes(proc.rssBytes), formatBytes(proc.ussBytes), '']);
+        table.push([`  ${branch} ${role} ${pid} ${printable(proc.comm)}`, '', formatBytes(proc.pssBytes), formatBytes(proc.rssBytes), formatBytes(proc.ussBytes), '']);
       });
     }
   }

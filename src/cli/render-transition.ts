@@ -1,5 +1,6 @@
 // One line per alert transition for console mode and logs.
 import type { AlertTransition } from '../alerts/types.js';
+import { printable } from '../format/text.js';
 
 const LABEL: Record<AlertTransition['event'], string> = {
   pending: 'PENDING',
@@ -15,5 +16,5 @@ export function renderTransitionLine(transition: AlertTransition): string {
   const severity = transition.event === 'severity-changed' ? `${transition.previousSeverity ?? '?'} -> ${transition.severity}` : transition.severity;
   const silenced = transition.silenced ? ' (silenced)' : '';
   const reason = transition.reason ? ` [${transition.reason}]` : '';
-  return `${time} ${LABEL[transition.event]} ${severity} ${transition.ruleId}: ${transition.summary}${reason}${silenced}`;
+  return `${time} ${LABEL[transition.event]} ${severity} ${printable(transition.ruleId)}: ${printable(transition.summary)}${reason}${silenced}`;
 }

@@ -21,6 +21,7 @@ export const ENV_KEYS: readonly { name: string; path: string[]; kind: 'string' |
   { name: 'MEMWARDEN_DATA_DIR', path: ['dataDir'], kind: 'string' },
   { name: 'MEMWARDEN_POLL_INTERVAL', path: ['poll', 'interval'], kind: 'string' },
   { name: 'MEMWARDEN_OPS_PORT', path: ['ops', 'port'], kind: 'number' },
+  { name: 'MEMWARDEN_OPS_HOST', path: ['ops', 'host'], kind: 'string' },
   { name: 'LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { name: 'LOG_FORMAT', path: ['log', 'format'], kind: 'string' },
 ];

@@ -5,7 +5,10 @@ import { alertsSchema } from './alerts-schema.js';
 import { diagnosisSchema } from './diagnosis-schema.js';
 import { digestSchema } from './digest-schema.js';
 import { remediationSchema } from './remediation-schema.js';
-import { durationSchema } from './value-schemas.js';
+import { durationSchema, SLACK_GROUP, SLACK_USER } from './value-schemas.js';
+
+/** No silence lasts longer than this, an admin's neither (/mem silence takes up to 30d). */
+export const SILENCE_LIMIT_MS = 30 * 86_400_000;
 
 const slackId = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,40}$/i, 'expected a Slack id such as "C0123ABCD"');
 const channel = z.string().min(1).max(80);
@@ -42,7 +45,26 @@ export const configSchema = z.strictObject({
         .prefault({})
         .describe('Where alerts go, by severity.'),
       criticalMention: slackId.optional().describe('Slack user group id mentioned on critical alerts, e.g. "S0123ABCD".'),
-      admins: z.array(slackId).default([]).describe('Slack user ids allowed to run admin commands (/mem remediation on|off).'),
+      admins: z.array(slackId).default([]).describe('Slack user ids allowed to run admin commands (/mem remediation on|off) and to silence alerts for longer than slack.silence.maxDuration.'),
+      silence: z
+        .strictObject({
+          users: z
+            .array(z.string().regex(SLACK_USER, 'expected a Slack user id such as "U0123ABCD"'))
+            .max(100)
+            .default([])
+            .describe('Slack user ids who may silence alerts, besides slack.admins; with groups also empty: anyone.'),
+          groups: z
+            .array(z.string().regex(SLACK_GROUP, 'expected a Slack user group id such as "S0123ABCD" or a handle such as "@oncall"'))
+            .max(100)
+            .default([])
+            .describe('Slack user groups (ids or @handles) whose members may silence alerts; needs the usergroups:read scope.'),
+          maxDuration: durationSchema
+            .pipe(z.number().refine((ms) => ms >= 60_000 && ms <= SILENCE_LIMIT_MS, 'expected a duration from 1m to 30d'))
+            .prefault('24h')
+            .describe('The longest silence they may set (1m to 30d); slack.admins may silence for up to 30 days.'),
+        })
+        .prefault({})
+        .describe('Who may silence alerts (/mem silence and the Silence buttons) and for how long. A silence can be ended early by whoever set it, by admins and by whoever may silence.'),
     })
     .prefault({})
     .describe('The Slack app: tokens, channels, admins. Secrets are best set in the environment.'),
@@ -87,7 +109,14 @@ export const configSchema = z.strictObject({
   ops: z
     .strictObject({
       port: z.number().int().min(0).max(65535).default(9464).describe('Port of the /metrics and /healthz server; 0 turns it off.'),
-      host: z.string().min(1).default('0.0.0.0').describe('Address it listens on: 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only).'),
+      // The endpoints have no authentication, so by default only this host reaches them. The
+      // image sets MEMWARDEN_OPS_HOST=0.0.0.0: a container's loopback is unreachable from outside
+      // it, and the compose example publishes the port on the host's loopback.
+      host: z
+        .string()
+        .min(1)
+        .default('127.0.0.1')
+        .describe('Address it listens on: 127.0.0.1, this host only (the container image sets 0.0.0.0); 0.0.0.0, every interface (there is no authentication: firewall it).'),
       pollStaleAfter: durationSchema
         .optional()
         .meta({ description: '/healthz fails when the last successful poll is older than this.', defaultText: '3 × poll.interval + poll.sourceTimeout' }),

@@ -24,7 +24,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const server = createServer((req, res) => {
     void handle(req, res, options).catch((err: unknown) => {
       options.logger.error({ err, url: req.url }, 'Operations endpoint failed');
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${(err as Error).message}\n`);
+      // The error text stays in the log: it can name files, queries or hosts, and these endpoints
+      // have no authentication.
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', "internal error: the details are in memwarden's log\n");
       else res.destroy();
     });
   });

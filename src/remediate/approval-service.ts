@@ -14,6 +14,7 @@
 // the state as it is then, so no other click can interleave between the check, the recorded
 // decision and the claim. Across processes the store's transactions keep decisions and the claim
 // atomic; the data dir lock keeps a second `memwarden run` away.
+import { plainMentions } from '../format/mentions.js';
 import { printable } from '../format/text.js';
 import type { Database } from '../store/database.js';
 import { findPendingTwin, requestTimesSince } from '../store/remediation-intake.js';
@@ -214,8 +215,10 @@ export function createApprovalService<R extends PolicyRunbook, L>(options: Appro
     extra: RefusalExtra = {},
   ): Refusal {
     const now = clock();
+    // The audit keeps plain text: a mention token (format/mentions.ts) reads as "@U0123ABCD".
+    const said = plainMentions(reason);
     const entry = request
-      ? auditFor(request, 'refused', actor, now, { outcome: code, detail: reason })
+      ? auditFor(request, 'refused', actor, now, { outcome: code, detail: said })
       : {
           at: now,
           actor,
@@ -225,7 +228,7 @@ export function createApprovalService<R extends PolicyRunbook, L>(options: Appro
           targetContainerId: extra.target?.containerId ?? null,
           params: extra.params ?? null,
           outcome: code,
-          detail: extra.detail ? `${reason} (${extra.detail})` : reason,
+          detail: extra.detail ? `${said} (${extra.detail})` : said,
         };
     appendAudit(db, entry);
     logger.info({ code, actor, requestId: request?.id ?? null, runbookId: request?.runbookId ?? extra.runbookId ?? null }, 'Remediation refused');
@@ -391,7 +394,7 @@ export function createApprovalService<R extends PolicyRunbook, L>(options: Appro
       const found = getRequest(db, requestId);
       if (!found) {
         return refuse('unknown-request', 'This remediation request does not exist (the button may be from another memwarden, or altered): nothing was run.', user, null, {
-          detail: `request id ${JSON.stringify(printable(requestId))}`,
+          detail: `request id ${JSON.stringify(printable(requestId, { max: 80 }))}`,
         });
       }
       const runbook = options.runbook(found.runbookId);

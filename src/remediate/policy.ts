@@ -3,6 +3,7 @@
 // so every rule here is a plain function of its arguments and every refusal says why in words a
 // Slack user can act on. The store re-checks the state-dependent parts atomically (a request can
 // change between this check and the write); these functions decide what the human is told.
+import { mentionGroup, mentionUser } from '../format/mentions.js';
 
 /** The part of a runbook (src/remediate/runbook-schema.ts) that the policy reads. */
 export interface PolicyRunbook {
@@ -243,7 +244,7 @@ export function checkRequestRate(input: RequestRateInput): PolicyResult {
 export function describePending(pending: Pick<PolicyRequest, 'runbookId' | 'requestedBy' | 'expiresAt'> & { requestedAt: number; target: { name: string } }): string {
   return (
     `The same remediation (${runbookName({ id: pending.runbookId })} on ${pending.target.name}, same parameters) is already waiting for approval: ` +
-    `<@${pending.requestedBy}> asked for it at ${iso(pending.requestedAt)} and it expires at ${iso(pending.expiresAt)}. Nothing new was posted; its approval message is in the channel.`
+    `${mentionUser(pending.requestedBy)} asked for it at ${iso(pending.requestedAt)} and it expires at ${iso(pending.expiresAt)}. Nothing new was posted; its approval message is in the channel.`
   );
 }
 
@@ -259,11 +260,9 @@ export function isApprover(runbook: PolicyRunbook, user: string, groups: readonl
   return groups.some((group) => runbook.approval.approvers.groups.includes(group));
 }
 
+/** Mention tokens, not Slack markup: the Slack renderer makes them mentions, the audit and logs "@U0123ABCD". */
 function describeApprovers(runbook: PolicyRunbook): string {
-  const people = [
-    ...runbook.approval.approvers.users.map((u) => `<@${u}>`),
-    ...runbook.approval.approvers.groups.map((g) => `<!subteam^${g}>`),
-  ];
+  const people = [...runbook.approval.approvers.users.map(mentionUser), ...runbook.approval.approvers.groups.map(mentionGroup)];
   return people.length > 0 ? people.join(', ') : 'nobody (the runbook lists no approvers)';
 }
 

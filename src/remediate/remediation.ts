@@ -240,7 +240,7 @@ export function createRemediation(deps: RemediationDeps): Remediation {
         return Promise.resolve(
           refused(
             service.refuse('unknown-recommendation', 'This button was not made by memwarden, or it is too old: nothing was requested. `/mem diagnose` shows what memwarden recommends now.', input.user, null, {
-              detail: `recommendation id ${JSON.stringify(printable(input.recommendationId))}`,
+              detail: `recommendation id ${JSON.stringify(printable(input.recommendationId, { max: 80 }))}`,
             }),
           ),
         );
@@ -274,7 +274,7 @@ export function createRemediation(deps: RemediationDeps): Remediation {
             if (posted?.parentTs && posted.parentTs !== input.messageTs) {
               return refused(
                 service.refuse('wrong-message', 'This button is not on the approval message of that request (its value was changed): nothing was changed.', input.user, found, {
-                  detail: `clicked on message ${printable(input.messageTs)}, the request's is ${posted.parentTs}`,
+                  detail: `clicked on message ${printable(input.messageTs, { max: 80 })}, the request's is ${posted.parentTs}`,
                 }),
               );
             }

@@ -3,6 +3,7 @@
 // enums and anchored patterns; every problem is reported at once, nothing is guessed.
 import { parseDuration, parseSize } from '../config/units.js';
 import { describeValue } from '../config/value-schemas.js';
+import { INVISIBLE_CHARACTER } from '../format/text.js';
 import type { RunbookSpec } from './runbook-schema.js';
 
 export const PARAM_TYPES = ['integer', 'size', 'duration', 'string', 'enum'] as const;
@@ -69,6 +70,11 @@ export function checkString(name: string, value: string, spec: StringParamSpec):
   if (value.length > MAX_PARAM_VALUE_CHARS) return `${name}: at most ${MAX_PARAM_VALUE_CHARS} characters, got ${value.length}`;
   // Control characters (newlines, escapes, NUL) have no business in a parameter.
   if (/\p{Cc}/u.test(value)) return `${name}: control characters (newline, tab, escape…) are not allowed, got ${show(value)}`;
+  // A bidi override or a zero-width character makes the value read differently from what it is,
+  // in the approval message and in review, while the program gets the real bytes.
+  if (INVISIBLE_CHARACTER.test(value)) {
+    return `${name}: bidi controls and invisible characters (such as U+202E or a zero-width space) are not allowed, got ${show(value)}`;
+  }
   // Passed as a whole argument, a leading "-" would still be read as an option by the program.
   if (value.startsWith('-')) return `${name}: may not start with "-" (the program would read it as an option), got ${show(value)}`;
   if (!new RegExp(`^(?:${spec.pattern})$`, 'u').test(value)) return `${name}: must match ${spec.pattern}, got ${show(value)}`;

@@ -6,7 +6,7 @@
 // is matched by runbook-target.ts.
 import { z } from 'zod';
 import { formatIssues, knownKeysAt } from '../config/format-issues.js';
-import { describeValue, durationSchema, sizeSchema } from '../config/value-schemas.js';
+import { describeValue, durationSchema, SLACK_GROUP, SLACK_USER, sizeSchema } from '../config/value-schemas.js';
 import {
   checkString,
   type DurationParamSpec,
@@ -44,8 +44,6 @@ export const RUNBOOK_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** A container name (docker: [a-zA-Z0-9][a-zA-Z0-9_.-]+) with `*` and `?` wildcards. */
 const CONTAINER_GLOB = /^[A-Za-z0-9_.*?-]{1,128}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
-const SLACK_USER = /^[UW][A-Z0-9]{2,20}$/;
-const SLACK_GROUP = /^(?:S[A-Z0-9]{2,20}|@[a-z0-9][a-z0-9._-]{0,79})$/;
 /** A Celery app as -A takes it: a module path, optionally `:attribute`. */
 export const CELERY_APP = /^[A-Za-z_][A-Za-z0-9_.]*(?::[A-Za-z_][A-Za-z0-9_.]*)?$/;
 /** A Celery node name (worker@host); never starting with "-", so it cannot pose as an option. */
@@ -326,6 +324,7 @@ export function parseRunbookSpec(raw: unknown): ParseRunbookSpecResult {
     }
   }
   const sink: IssueSink = { addIssue: (issue) => issues.push(issue as RunbookIssue) };
+  checkPrototypeKeys(raw, sink);
   const present = new Set(typeof raw === 'object' && raw !== null ? Object.keys(raw) : []);
   checkRunbook(view, present, sink);
   if (!base.success || issues.length > 0) return { ok: false, issues };
@@ -350,6 +349,28 @@ export function parseRunbookSpec(raw: unknown): ParseRunbookSpecResult {
       argv: rb.kind === 'docker.exec' ? (rb.argv ?? []) : null,
     },
   };
+}
+
+/** The mappings whose keys are names a runbook chooses (zod records), and what a key there names. */
+const NAMED_MAPPINGS: readonly { path: readonly string[]; what: string }[] = [
+  { path: ['params'], what: 'a parameter name' },
+  { path: ['target', 'labels'], what: 'a label key' },
+];
+
+/**
+ * zod's record leaves out a "__proto__" key (assigning it would replace the object's prototype),
+ * and without a word: the runbook would run with a parameter or an allowlist label fewer than its
+ * reviewers read. Refused here instead, from the YAML's own keys. (Fixed-key mappings report it
+ * as an unknown key already.)
+ */
+function checkPrototypeKeys(raw: unknown, ctx: IssueSink): void {
+  for (const { path, what } of NAMED_MAPPINGS) {
+    let node: unknown = raw;
+    for (const key of path) node = typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+    if (typeof node === 'object' && node !== null && !Array.isArray(node) && Object.hasOwn(node, '__proto__')) {
+      custom(ctx, [...path, '__proto__'], `"__proto__" cannot be ${what} (memwarden would lose it: no object can hold that key)`);
+    }
+  }
 }
 
 function checkRunbook(rb: Partial<RawRunbook>, present: ReadonlySet<string>, ctx: IssueSink): void {

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Finding } from '../diagnose/types.js';
 import type { Digest } from '../digest/digest-data.js';
 import type { Remediation } from '../remediate/remediation.js';
+import type { SilenceNotes } from './silence-notes.js';
 
 export interface BotServices {
   config: Config;
@@ -18,6 +19,13 @@ export interface BotServices {
   takeSnapshot: () => Promise<Snapshot>;
   history: HistoryReader;
   alerts: AlertEngine;
+  /**
+   * The Slack user groups a user is in (ids and @handles), for the silence policy's groups;
+   * throws when Slack cannot tell (the request is refused and can be tried again).
+   */
+  groupsOf: (userId: string) => Promise<string[]>;
+  /** Posts who silenced what (or ended a silence) where the channel sees it, through the outbox. */
+  silenceNotes: SilenceNotes;
   /** Findings for a snapshot (history read from the store). */
   diagnose: (snapshot: Snapshot) => Finding[];
   /** Approved remediations; absent when this memwarden has none configured (the commands say so). */

@@ -30,7 +30,7 @@ export interface SetupProblem {
 
 export interface SlackSetupReport {
   /** null when auth.test failed. */
-  identity: (BotIdentity & { userName: string | null; teamId: string | null; team: string | null }) | null;
+  identity: (BotIdentity & { userName: string | null; team: string | null }) | null;
   /** The token's scopes as Slack reported them; null when it did not. */
   scopes: string[] | null;
   problems: SetupProblem[];
@@ -83,7 +83,19 @@ export async function checkSlackSetup(client: SetupClient, options: { channels: 
     });
     return { identity: null, scopes: null, problems };
   }
-  const identity = { botId: auth.bot_id, botUserId: auth.user_id, userName: auth.user ?? null, teamId: auth.team_id ?? null, team: auth.team ?? null };
+  if (!auth.team_id) {
+    // Requests are admitted by the workspace they come from: without ours, none could be.
+    problems.push({ severity: 'fatal', message: 'Slack\'s auth.test named no workspace for SLACK_BOT_TOKEN, so memwarden cannot tell its own workspace\'s requests from others\'' });
+    return { identity: null, scopes: null, problems };
+  }
+  const identity = {
+    botId: auth.bot_id,
+    botUserId: auth.user_id,
+    userName: auth.user ?? null,
+    teamId: auth.team_id,
+    enterpriseId: auth.enterprise_id ? auth.enterprise_id : null,
+    team: auth.team ?? null,
+  };
 
   const scopes = auth.response_metadata?.scopes ?? null;
   if (scopes === null) {

@@ -1,12 +1,15 @@
 // The Bolt app: only wiring. Socket Mode when an app-level token is configured (no public
-// endpoint needed), else HTTP on config.slack.port at /slack/events with request signing.
+// endpoint needed), else HTTP on config.slack.port at /slack/events with request signing and the
+// request guard of http-receiver.ts.
 // Listeners live in listeners/, the work they do in commands/ and render/.
 import { App, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createBoltLogger } from './bolt-logger.js';
 import type { BotServices } from './bot-services.js';
+import { createHttpReceiver } from './http-receiver.js';
 import { registerListeners } from './listeners/index.js';
+import { ownWorkspaceOnly } from './middleware/own-workspace.js';
 
 /** Where Slack sends slash commands and interactions in HTTP mode (also the manifest's URLs). */
 export const HTTP_EVENTS_PATH = '/slack/events';
@@ -16,21 +19,22 @@ export class SlackSetupError extends Error {
   override readonly name = 'SlackSetupError';
 }
 
-/** The bot user behind the token, as auth.test reports it. */
+/** The bot user behind the token, and its workspace, as auth.test reports them. */
 export interface BotIdentity {
   botId: string;
   botUserId: string;
+  /** The workspace memwarden is installed in: requests from any other are refused. */
+  teamId: string;
+  /** Its Enterprise Grid organisation, or null outside one. */
+  enterpriseId: string | null;
 }
 
 export interface SlackAppDeps {
   config: Config;
   logger: Logger;
   services: BotServices;
-  /**
-   * The bot's ids from checkSlackSetup's auth.test. Without them Bolt calls auth.test itself,
-   * lazily on the first event.
-   */
-  identity?: BotIdentity;
+  /** The bot's ids and workspace from checkSlackSetup's auth.test (so Bolt need not call it). */
+  identity: BotIdentity;
   /** Tests: a receiver that feeds events through app.processEvent (no socket, no port). */
   receiver?: Receiver;
   /** Socket Mode: told when the WebSocket to Slack connects, reconnects or drops (for /healthz). */
@@ -62,10 +66,8 @@ export function createSlackApp(deps: SlackAppDeps): App {
     // Equal to the logger's own level, so Bolt leaves it alone (it calls setLevel otherwise).
     logLevel: boltLogger.getLevel(),
     clientOptions: slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {},
-    ...(deps.identity
-      ? { botId: deps.identity.botId, botUserId: deps.identity.botUserId }
-      : // Bolt would otherwise call auth.test in its constructor, an unawaited promise.
-        { tokenVerificationEnabled: false }),
+    botId: deps.identity.botId,
+    botUserId: deps.identity.botUserId,
   };
 
   let app: App;
@@ -83,7 +85,9 @@ export function createSlackApp(deps: SlackAppDeps): App {
     }
     app = new App({ ...common, receiver });
   } else {
-    app = new App({ ...common, signingSecret: slack.signingSecret, port: slack.port, endpoints: HTTP_EVENTS_PATH });
+    // Built here rather than by `signingSecret: …` to put the request guard in front of Bolt's.
+    const receiver = createHttpReceiver({ signingSecret: slack.signingSecret ?? '', port: slack.port, path: HTTP_EVENTS_PATH, logger: logger.child({ component: 'slack-http' }), boltLogger });
+    app = new App({ ...common, receiver });
   }
 
   app.error(async (error) => {
@@ -91,6 +95,8 @@ export function createSlackApp(deps: SlackAppDeps): App {
     // Rethrown so the receiver answers as Bolt intends (401 for authorization, 500 otherwise).
     throw error;
   });
+  // Before every listener: another workspace's request reaches none of them.
+  app.use(ownWorkspaceOnly({ identity: deps.identity, logger: logger.child({ component: 'slack' }) }));
   registerListeners(app, { services, logger: logger.child({ component: 'slack' }) });
   if (mode !== null) logger.debug({ mode, port: mode === 'http' ? slack.port : undefined }, 'Slack app created');
   return app;

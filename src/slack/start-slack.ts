@@ -36,13 +36,13 @@ export async function startSlack(options: { services: BotServices; logger: Logge
   const channels = [...new Set([slack.channels.default, slack.channels.warning, slack.channels.critical].filter((c): c is string => !!c))];
   const report = await checkSlackSetup(createSetupClient({ token: slack.botToken, ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}), logger }), { channels });
   let link: SlackLink = { mode: transport, connected: false, detail: 'not started' };
-  if (hasFatal(report)) return { mode: 'slack', sink: createConsoleSink(options.out), problems: report.problems, link: () => link, stop: async () => {} };
+  if (hasFatal(report) || report.identity === null) return { mode: 'slack', sink: createConsoleSink(options.out), problems: report.problems, link: () => link, stop: async () => {} };
 
   const onConnection = (connected: boolean, detail: string) => {
     if (connected !== (link.mode !== 'console' && link.connected)) logger.info({ connected, detail }, 'Slack connection changed');
     link = { mode: transport, connected, detail };
   };
-  const app = createSlackApp({ config: services.config, logger, services, onConnection, ...(report.identity ? { identity: report.identity } : {}) });
+  const app = createSlackApp({ config: services.config, logger, services, onConnection, identity: report.identity });
   await app.start();
   // HTTP mode has no connection of its own: once the receiver listens, Slack can reach it.
   if (transport === 'http') link = { mode: 'http', connected: true, detail: `HTTP receiver listening on port ${slack.port}` };

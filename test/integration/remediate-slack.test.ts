@@ -287,8 +287,9 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
     });
     remediation.recover();
     const alerts: AlertEngine = { evaluate: () => [], addSilence: () => { throw new Error('not here'); }, removeSilence: () => false, listSilences: () => [], activeAlerts: () => [] };
-    const services: BotServices = { config, clock, latestSnapshot: () => null, takeSnapshot, history: () => [], alerts, diagnose: () => [], remediation };
-    app = createSlackApp({ config, logger, services, identity: { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD' } });
+    const silenceNotes = { silenced: () => { throw new Error('not here'); }, ended: () => { throw new Error('not here'); } };
+    const services: BotServices = { config, clock, latestSnapshot: () => null, takeSnapshot, history: () => [], alerts, groupsOf: () => Promise.resolve([]), silenceNotes, diagnose: () => [], remediation };
+    app = createSlackApp({ config, logger, services, identity: { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD', teamId: 'T0MEMWARD', enterpriseId: null } });
     const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${HTTP_EVENTS_PATH}`;
   });

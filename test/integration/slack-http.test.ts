@@ -1,7 +1,8 @@
 // memwarden's Slack app in HTTP mode, really listening on a random local port, receiving real
 // HTTP requests signed the way Slack signs them (HMAC-SHA256 of "v0:{timestamp}:{raw body}" with
-// the signing secret). Signed requests are answered; a bad signature or a timestamp older than
-// 5 minutes is refused with 401 before anything runs. Slack itself (the response_url) is nock.
+// the signing secret). Signed requests are answered; a bad signature or a timestamp more than
+// 5 minutes old or ahead is refused with 401, and a body over the cap with 413, before anything
+// runs; refusals are logged at warn at most once a minute. Slack itself (the response_url) is nock.
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -10,15 +11,19 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertEngine } from '../../src/alerts/alert-engine.js';
 import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import type { BotServices } from '../../src/slack/bot-services.js';
 import { createSlackApp, HTTP_EVENTS_PATH } from '../../src/slack/create-app.js';
-import { slashCommand } from '../unit/slack/bolt-test-kit.js';
+import { ACTION } from '../../src/slack/ids.js';
+import { checkBlockKitLimits } from '../../src/slack/render/block-kit-limits.js';
+import { BOT_IDENTITY, buttonClick, captureLogger, slashCommand } from '../unit/slack/bolt-test-kit.js';
 
 const SIGNING_SECRET = 'integration-signing-secret-0123456789';
 const HOOKS = 'https://hooks.slack.test';
 const RESPONSE_PATH = '/commands/T0MEMWARD/99/integration';
 const T0 = Date.parse('2025-10-27T09:00:00.000Z');
+/** The cap on a request body, as the README's Security model states it. */
+const MAX_BODY_BYTES = 256 * 1024;
 
 /** Services that only record what was asked of them. */
 function recordingServices(config: BotServices['config']): BotServices & { calls: string[] } {
@@ -39,6 +44,11 @@ function recordingServices(config: BotServices['config']): BotServices & { calls
     latestSnapshot: () => (calls.push('latestSnapshot'), null),
     takeSnapshot: () => (calls.push('takeSnapshot'), Promise.reject(new Error('no snapshots in this test'))),
     history: () => (calls.push('history'), []),
+    groupsOf: () => (calls.push('groupsOf'), Promise.resolve([])),
+    silenceNotes: {
+      silenced: () => void calls.push('silenceNotes.silenced'),
+      ended: () => void calls.push('silenceNotes.ended'),
+    },
     diagnose: () => (calls.push('diagnose'), []),
     alerts,
   };
@@ -61,9 +71,16 @@ function signedHeaders(body: string, timestampSec: number, secret = SIGNING_SECR
 }
 
 let app: App;
-let server: Server;
 let url: string;
 let services: BotServices & { calls: string[] };
+
+/** An app in HTTP mode on a free loopback port; its URL at /slack/events. */
+async function startApp(logger: Logger): Promise<{ app: App; url: string }> {
+  const started = createSlackApp({ config: services.config, logger, services, identity: BOT_IDENTITY });
+  // Port 0: the system picks a free one; HTTP mode listens at /slack/events.
+  const server = (await started.start({ port: 0, host: '127.0.0.1' })) as Server;
+  return { app: started, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${HTTP_EVENTS_PATH}` };
+}
 const unmatched: string[] = [];
 const onNoMatch = (req: { method?: string; href?: string; path?: string }) => unmatched.push(`${req.method ?? '?'} ${req.href ?? req.path ?? '?'}`);
 
@@ -74,11 +91,7 @@ beforeAll(async () => {
   nock.emitter.on('no match', onNoMatch);
   const config = configSchema.parse({ slack: { botToken: 'xoxb-0000-integration', signingSecret: SIGNING_SECRET, channels: { default: 'C0MEMWARD' } } });
   services = recordingServices(config);
-  const logger = createLogger({ level: 'silent', format: 'json', isTty: false });
-  app = createSlackApp({ config, logger, services, identity: { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD' } });
-  // Port 0: the system picks a free one; HTTP mode listens at /slack/events.
-  server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${HTTP_EVENTS_PATH}`;
+  ({ app, url } = await startApp(createLogger({ level: 'silent', format: 'json', isTty: false })));
 });
 
 afterEach(() => {
@@ -107,10 +120,26 @@ function expectRespond(): Promise<Record<string, unknown>> {
   });
 }
 
-async function post(body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  const response = await fetch(url, { method: 'POST', headers, body });
+async function post(body: string, headers: Record<string, string>, to = url): Promise<{ status: number; text: string }> {
+  const response = await fetch(to, { method: 'POST', headers, body });
   return { status: response.status, text: await response.text() };
 }
+
+/** The same body sent in chunks, without a content-length (chunked transfer encoding). */
+async function postChunked(body: string, headers: Record<string, string>): Promise<number> {
+  const bytes = new TextEncoder().encode(body);
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < bytes.length; at += 16 * 1024) controller.enqueue(bytes.slice(at, at + 16 * 1024));
+      controller.close();
+    },
+  });
+  const response = await fetch(url, { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit);
+  await response.arrayBuffer();
+  return response.status;
+}
+
+const nowSec = () => Math.floor(Date.now() / 1000);
 
 describe('Slack app over HTTP with request signing', () => {
   it('answers a correctly signed /mem help: 200 at once, the answer through the response_url', async () => {
@@ -150,6 +179,67 @@ describe('Slack app over HTTP with request signing', () => {
     const body = commandBody('status');
     const stale = Math.floor(Date.now() / 1000) - 5 * 60 - 30;
     expect((await post(body, signedHeaders(body, stale))).status).toBe(401);
+    expect(services.calls).toEqual([]);
+  });
+
+  it('refuses a signed body larger than the cap with 413, with or without a content-length, and runs nothing', async () => {
+    // Bolt would otherwise buffer up to 4 MB of whoever asks before looking at the signature.
+    const body = `${commandBody('status')}&padding=${'x'.repeat(MAX_BODY_BYTES)}`;
+    expect((await post(body, signedHeaders(body, nowSec()))).status).toBe(413);
+    expect(await postChunked(body, signedHeaders(body, nowSec()))).toBe(413);
+    expect(services.calls).toEqual([]);
+  });
+
+  it("takes an interaction as large as memwarden's largest message well within the cap", async () => {
+    // A click on an alert message carries the whole message: at most 12k characters of blocks
+    // JSON (the Block Kit limit checker's budget), here all emoji, the costliest to URL-encode.
+    const blocks = Array.from({ length: 4 }, () => ({ type: 'section' as const, text: { type: 'mrkdwn' as const, text: '😀'.repeat(1400) } }));
+    expect(checkBlockKitLimits({ text: 'alert', blocks })).toEqual([]);
+    const click = buttonClick(`${ACTION.silenceAlert}:1h`, '0123456789abcdef|1h', { response_url: `${HOOKS}${RESPONSE_PATH}`, message: { type: 'message', ts: '1761555600.000100', text: 'alert', blocks } });
+    const body = new URLSearchParams({ payload: JSON.stringify(click) }).toString();
+    // About 70 KiB: the cap leaves more than three times that.
+    expect(body.length).toBeGreaterThan(64 * 1024);
+    expect(body.length).toBeLessThan(MAX_BODY_BYTES / 3);
+    const responded = expectRespond();
+    expect((await post(body, signedHeaders(body, nowSec()))).status).toBe(200);
+    expect((await responded).text).toBe('memwarden: nothing was silenced. that alert is no longer active (it resolved, or the button was changed).');
+  });
+
+  it('refuses a correctly signed request with a timestamp more than 5 minutes in the future with 401 and runs nothing', async () => {
+    const body = commandBody('status');
+    expect((await post(body, signedHeaders(body, nowSec() + 5 * 60 + 30))).status).toBe(401);
+    expect(services.calls).toEqual([]);
+    // A clock a minute off is not an attack: still answered.
+    const responded = expectRespond();
+    const help = commandBody('help');
+    expect((await post(help, signedHeaders(help, nowSec() + 60))).status).toBe(200);
+    await responded;
+  });
+
+  it('logs refused requests at warn at most once a minute and the rest at debug, never the signature', async () => {
+    const { logger, lines } = captureLogger();
+    const own = await startApp(logger);
+    try {
+      const body = commandBody('status');
+      const forged = signedHeaders(body, nowSec(), 'some-other-secret');
+      for (let i = 0; i < 5; i++) expect((await post(body, forged, own.url)).status).toBe(401);
+      const warnings = () => lines.filter((line) => (line.level as number) >= 40);
+      expect(warnings()).toHaveLength(1);
+      expect((await post(body, signedHeaders(body, nowSec() + 3600), own.url)).status).toBe(401);
+      const refused = lines.filter((line) => line.msg === 'Slack HTTP request refused');
+      expect(warnings()).toEqual([refused[0]]);
+      expect(refused[0]).toMatchObject({ level: 40, status: 401, reason: 'bad signature' });
+      expect(refused.slice(1).map((line) => [line.level, line.reason])).toEqual([
+        [20, 'bad signature'],
+        [20, 'bad signature'],
+        [20, 'bad signature'],
+        [20, 'bad signature'],
+        [20, 'timestamp in the future'],
+      ]);
+      expect(JSON.stringify(lines)).not.toContain(forged['x-slack-signature']?.slice(3));
+    } finally {
+      await own.app.stop();
+    }
     expect(services.calls).toEqual([]);
   });
 });

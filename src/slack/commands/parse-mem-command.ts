@@ -3,6 +3,7 @@
 // never an exception. Names are kept as typed; the handlers look them up. `run` checks only the
 // shape of its words (a runbook id, a container name, name=value pairs, each name once); what a
 // value means is the runbook's to decide (validateParams), after the handler looked it up.
+import { SILENCE_LIMIT_MS } from '../../config/schema.js';
 import { MAX_PARAM_VALUE_CHARS, PARAM_NAME } from '../../remediate/runbook-params.js';
 import { RUNBOOK_ID } from '../../remediate/runbook-schema.js';
 
@@ -35,8 +36,8 @@ export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export const TOP_DEFAULT = 10;
 export const TOP_MAX = 50;
-/** Longest silence /mem accepts: long enough for a holiday, short enough not to be forgotten. */
-export const SILENCE_MAX_MS = 30 * 86_400_000;
+/** Longest silence /mem accepts (an admin's): long enough for a holiday, short enough not to be forgotten. */
+export const SILENCE_MAX_MS = SILENCE_LIMIT_MS;
 const SILENCE_MIN_MS = 60_000;
 export const AUDIT_DEFAULT = 10;
 export const AUDIT_MAX_ENTRIES = 50;
@@ -83,8 +84,8 @@ export const USAGE: Record<Subcommand, string> = {
   diagnose: 'diagnose [container] — what uses the memory, why, and what each fix would save',
   history: 'history <container|host> [6h|24h|7d] — min/avg/max and a sparkline (default 24h)',
   alerts: 'alerts — active alerts and silences',
-  silence: 'silence <alert-id|rule-id> <duration> [reason] — e.g. `silence 3f2a 4h deploying` (duration: 30m, 4h, 2d; at most 30d)',
-  unsilence: 'unsilence <silence-id> — end a silence early (ids are listed by `alerts`)',
+  silence: 'silence <alert-id|rule-id> <duration> [reason] — e.g. `silence 3f2a 4h deploying` (duration: 30m, 4h, 2d; up to 24h unless memwarden is set up otherwise, 30d for its admins)',
+  unsilence: 'unsilence <silence-id> — end a silence early (ids are listed by `alerts`; whoever set it, admins and whoever may silence)',
   run: 'run <runbook> <container> [param=value ...] — request a remediation, e.g. `run lower-celery-concurrency worker concurrency=2`; its approvers approve it in the channel',
   runbooks: 'runbooks — what memwarden may do, who approves it, and whether remediation is on',
   audit: `audit [n] — the last n remediation audit entries (default ${AUDIT_DEFAULT}, at most ${AUDIT_MAX_ENTRIES})`,

@@ -10,7 +10,7 @@ import { alertRows, silenceRow } from './views.js';
 /** A shorter prefix would match too much by accident. */
 export const MIN_PREFIX = 4;
 
-export function silenceCommand(command: Extract<MemCommand, { kind: 'silence' }>, { services, userId, logger }: CommandContext): CommandReply {
+export async function silenceCommand(command: Extract<MemCommand, { kind: 'silence' }>, { services, userId, logger }: CommandContext): Promise<CommandReply> {
   const reason = command.reason ?? 'no reason given';
   const prefix = command.selector.toLowerCase();
   const matches = /^[0-9a-f]+$/.test(prefix) && prefix.length >= MIN_PREFIX ? services.alerts.activeAlerts().filter((alert) => alert.fingerprint.startsWith(prefix)) : [];
@@ -31,18 +31,12 @@ export function silenceCommand(command: Extract<MemCommand, { kind: 'silence' }>
     scope = { ruleId: rule.id, target: null };
   }
 
-  let silence;
-  try {
-    silence = addSilence(services, { ...scope, durationMs: command.durationMs, userId, reason });
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    return ephemeral(renderSilenceRefused(`${err.message}.`));
-  }
-  logger.info({ silenceId: silence.id, rule: silence.ruleId, target: silence.target, until: silence.until, user: userId }, 'Silence added');
+  const outcome = await addSilence(services, { ...scope, durationMs: command.durationMs, duration: command.duration, userId, reason, alert: alert ?? null }, logger);
+  if (!outcome.ok) return ephemeral(renderSilenceRefused(outcome.reason));
   const row = alert ? alertRows([alert])[0] : undefined;
   return ephemeral(
     renderSilenced({
-      silence: silenceRow(silence),
+      silence: silenceRow(outcome.silence),
       duration: command.duration,
       alert: row ? { fingerprint: row.fingerprint, description: row.description } : null,
     }),

@@ -4,6 +4,7 @@
 // passes here passes there. Bad blocks fail the whole call (`invalid_blocks`), and messages well
 // below the per-field limits can still fail with `msg_blocks_too_long`, hence the JSON budget.
 import type { types } from '@slack/bolt';
+import { printable } from '../../format/text.js';
 
 export type KnownBlock = types.KnownBlock;
 
@@ -233,12 +234,14 @@ export function truncateMrkdwn(text: string, max: number): string {
 }
 
 /**
- * Escapes the three characters Slack's text parser treats as control characters, so a container
- * named "<!channel>" shows as text instead of notifying the channel. Markup characters (*, _, ~,
- * `) are left alone: they can only change how a name looks, never who is notified or linked.
+ * Outside text for Slack: control, bidi and zero-width characters made visible (printable, the
+ * one escaping memwarden has for them), then the three characters Slack's text parser treats as
+ * control characters escaped, so a container named "<!channel>" shows as text instead of
+ * notifying the channel. Line breaks stay (command output spans lines). Markup characters (*, _,
+ * ~, `) are left alone: they can only change how a name looks, never who is notified or linked.
  */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return printable(text, { lines: true }).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**

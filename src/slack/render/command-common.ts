@@ -3,6 +3,7 @@
 // escaped, so "<!channel>" is shown instead of notifying anyone, and cut, so one long name cannot
 // push a message over a limit.
 import type { Level } from '../../diagnose/levels.js';
+import { type Mention, plainMentions, splitMentions } from '../../format/mentions.js';
 import {
   BLOCK_KIT_LIMITS,
   escapeMrkdwn,
@@ -30,6 +31,25 @@ export function name(text: string, max = NAME_MAX): string {
 /** Free text from a user or a finding, for mrkdwn. */
 export function userText(text: string, max: number): string {
   return truncateMrkdwn(escapeMrkdwn(text), max);
+}
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+const SLACK_GROUP_ID = /^S[A-Z0-9]{2,20}$/;
+
+/**
+ * One of memwarden's own sentences that holds outside text and mention tokens
+ * (format/mentions.ts), such as a refusal reason: the text escaped like any outside text, a token
+ * of a well-formed Slack user or group id a real mention, any other token shown as text.
+ */
+export function mrkdwnWithMentions(text: string, max: number): string {
+  return truncateMrkdwn(splitMentions(text).map((part) => (typeof part === 'string' ? escapeMrkdwn(part) : mentionMarkup(part))).join(''), max);
+}
+
+function mentionMarkup(mention: Mention): string {
+  if (mention.kind === 'user' && SLACK_USER_ID.test(mention.id)) return `<@${mention.id}>`;
+  if (mention.kind === 'group' && SLACK_GROUP_ID.test(mention.id)) return `<!subteam^${mention.id}>`;
+  // A handle (@oncall) cannot be mentioned without its group id: shown as text.
+  return escapeMrkdwn(mention.id.startsWith('@') ? mention.id : `@${mention.id}`);
 }
 
 /** A header; `text` is raw (names in it are escaped like everywhere else). */
@@ -83,10 +103,11 @@ export function slackDate(epochMs: number): string {
 
 /**
  * The plain-text fallback (notifications, and what shows when blocks cannot): one line, never
- * empty, escaped like everything else, since Slack parses it for mentions too. Give it raw text.
+ * empty, escaped like everything else, since Slack parses it for mentions too. Give it raw text;
+ * memwarden's mention tokens become plain "@U0123ABCD", so a fallback never notifies anyone.
  */
 export function fallback(text: string): string {
-  const clean = text.replace(/\s+/g, ' ').trim();
+  const clean = plainMentions(text).replace(/\s+/g, ' ').trim();
   return truncateMrkdwn(escapeMrkdwn(clean === '' ? 'memwarden' : clean), FALLBACK_MAX);
 }
 

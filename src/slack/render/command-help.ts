@@ -27,6 +27,13 @@ export function renderUsageError(error: UsageError): SlackMessage {
   ]);
 }
 
+/** A command or click from another workspace or organisation (a Slack Connect channel): refused. */
+export function renderOtherWorkspaceRefused(): SlackMessage {
+  const sentence =
+    'memwarden answers only people in the Slack workspace it is installed in, and this came from another workspace or organisation (a channel shared with Slack Connect).';
+  return message(`memwarden: nothing was done. ${sentence}`, [section(`⚠️ *Nothing was done.* ${sentence}`)]);
+}
+
 export function renderCommandError(): SlackMessage {
   return message(COMMAND_ERROR_TEXT, [section(`⚠️ ${COMMAND_ERROR_TEXT}`)]);
 }

@@ -1,6 +1,6 @@
 // The answers to silencing (from `/mem silence` or an alert's button) and `/mem unsilence`.
 import type { SlackMessage } from './block-kit-limits.js';
-import { context, message, name, section, slackDate, userText } from './command-common.js';
+import { context, message, mrkdwnWithMentions, name, section, slackDate, userText } from './command-common.js';
 import type { SilenceRow } from './command-rows.js';
 
 export interface SilencedView {
@@ -23,9 +23,14 @@ export function renderSilenced(view: SilencedView): SlackMessage {
   ]);
 }
 
-/** Why nothing was silenced (an unknown or ambiguous id, a forged button); raw text. */
+/** Why nothing was silenced (an unknown or ambiguous id, a forged button, the silence policy); raw text with memwarden's mention tokens. */
 export function renderSilenceRefused(reason: string): SlackMessage {
-  return message(`memwarden: nothing was silenced. ${reason}`, [section(`⚠️ Nothing was silenced: ${userText(reason, 1500)}`)]);
+  return message(`memwarden: nothing was silenced. ${reason}`, [section(`⚠️ Nothing was silenced: ${mrkdwnWithMentions(reason, 1500)}`)]);
+}
+
+/** Why silence `id` was not ended (the silence policy); raw text with memwarden's mention tokens. */
+export function renderUnsilenceRefused(id: number, reason: string): SlackMessage {
+  return message(`memwarden: silence ${id} stays: ${reason}`, [section(`⚠️ Silence *${id}* stays: ${mrkdwnWithMentions(reason, 1500)}`)]);
 }
 
 export function renderUnsilenced(id: number, silence: SilenceRow | null): SlackMessage {

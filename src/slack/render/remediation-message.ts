@@ -11,7 +11,7 @@ import { formatMetric, METRIC_LABEL, type Measurement, type Verification } from 
 import { formatBytes } from '../../format/units.js';
 import { ACTION, BLOCK } from '../ids.js';
 import { BLOCK_KIT_LIMITS, escapeMrkdwn, fitList, type KnownBlock, type SlackMessage, truncate, truncateMrkdwn } from './block-kit-limits.js';
-import { context, header, message, name, section, slackDate, userText } from './command-common.js';
+import { context, header, message, mrkdwnWithMentions, name, section, slackDate, userText } from './command-common.js';
 
 /** What the approval message shows besides the request's state; stored with the request. */
 export interface ApprovalView {
@@ -260,9 +260,9 @@ export function renderAlertFollowup(view: ApprovalView, approvedBy: readonly str
 
 // --- ephemeral answers ---
 
-/** A request or click that changed nothing, and why; `reason` is raw text. */
+/** A request or click that changed nothing, and why; `reason` is raw text with memwarden's mention tokens (the approvers). */
 export function renderRemediationRefused(reason: string): SlackMessage {
-  return message(`memwarden: nothing was changed. ${reason}`, [section(`⚠️ *Nothing was changed.* ${userText(reason, 2000)}`)]);
+  return message(`memwarden: nothing was changed. ${reason}`, [section(`⚠️ *Nothing was changed.* ${mrkdwnWithMentions(reason, 2000)}`)]);
 }
 
 export function renderRequestAccepted(view: ApprovalView, channel: string): SlackMessage {

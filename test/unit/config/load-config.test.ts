@@ -56,6 +56,15 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe('/var/lib/mw');
   });
 
+  it('ops.host defaults to the loopback (127.0.0.1) outside a container; the image says 0.0.0.0 through MEMWARDEN_OPS_HOST', () => {
+    // /metrics and /healthz have no authentication: off the host only when someone decides so.
+    expect(loadConfig({}, undefined, dir).config.ops.host).toBe('127.0.0.1');
+    expect(configSchema.parse({}).ops.host).toBe('127.0.0.1');
+    expect(loadConfig({ MEMWARDEN_OPS_HOST: '0.0.0.0' }, undefined, dir).config.ops.host).toBe('0.0.0.0');
+    const path = file('ops.yml', 'ops: { host: 192.0.2.10 }\n');
+    expect(loadConfig({}, path, dir).config.ops.host).toBe('192.0.2.10');
+  });
+
   it('ignores empty environment variables', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '  ' }, undefined, dir).config.slack.port).toBe(3000);
   });

@@ -65,6 +65,12 @@ describe('Dockerfile', () => {
     for (const flag of health.match(/--[a-z-]+(?==)/g) ?? []) expect(['--interval', '--timeout', '--start-period', '--retries']).toContain(flag);
   });
 
+  it("listens for /metrics and /healthz on every interface of the container (the image's ops.host), set by MEMWARDEN_OPS_HOST", () => {
+    // Outside a container the default is the loopback; a container's loopback cannot be reached
+    // from the host, so the image decides explicitly, and compose publishes the port on 127.0.0.1.
+    expect(runtime.lines.some((l) => /^ENV .*\bMEMWARDEN_OPS_HOST=0\.0\.0\.0\b/.test(l))).toBe(true);
+  });
+
   it('labels the image with the version of package.json', () => {
     expect(runtime.lines).toContain(`ARG MEMWARDEN_VERSION=${pkg.version}`);
     expect(runtime.lines.join('\n')).toContain('org.opencontainers.image.version="${MEMWARDEN_VERSION}"');

@@ -66,13 +66,15 @@ describe('ops server', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
-  it('answers 500 and logs when rendering the metrics fails, and keeps serving', async () => {
+  it('a 500 never echoes the internal error text: the body is fixed, the error goes to the log, and it keeps serving', async () => {
     const base = await start();
-    render = () => Promise.reject(new Error('database is closed'));
+    render = () => Promise.reject(new Error('SQLITE_CANTOPEN: /srv/secret/memwarden.db is closed'));
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(500);
-    expect(await res.text()).toBe('internal error: database is closed\n');
-    expect(logged.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(['Operations endpoint failed']);
+    expect(await res.text()).toBe("internal error: the details are in memwarden's log\n");
+    const errors = logged.filter((l) => l.level === 50);
+    expect(errors.map((l) => l.msg)).toEqual(['Operations endpoint failed']);
+    expect(errors[0]).toMatchObject({ err: { message: 'SQLITE_CANTOPEN: /srv/secret/memwarden.db is closed' } });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 

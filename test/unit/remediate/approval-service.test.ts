@@ -2,6 +2,7 @@
 // the last approval runs the remediation exactly once, and the audit log tells the whole story.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { plainMentions } from '../../../src/format/mentions.js';
 import { type DecideOutcome, EXECUTOR_GRACE_MS, type RemediationRequestInput } from '../../../src/remediate/approval-service.js';
 import { DeadlineExceeded, type ExecutionBudget } from '../../../src/remediate/execution-budget.js';
 import type { PolicyRunbook } from '../../../src/remediate/policy.js';
@@ -39,7 +40,8 @@ async function expectRefusal(db: Database, h: Harness, code: string, act: () => 
   expect(h.executed).toHaveLength(ranBefore);
   expect(executionRows(db)).toBe(executionsBefore);
   if (requestId !== undefined) expect(getRequest(db, requestId)).toEqual(before);
-  expect(listAudit(db, { limit: 1 })).toMatchObject([{ action: 'refused', outcome: code, detail: expect.stringContaining(reason) }]);
+  // The audit has the reason as plain text: mention tokens read "@U0123ABCD".
+  expect(listAudit(db, { limit: 1 })).toMatchObject([{ action: 'refused', outcome: code, detail: expect.stringContaining(plainMentions(reason)) }]);
   return reason;
 }
 

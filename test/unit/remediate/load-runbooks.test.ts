@@ -82,6 +82,22 @@ describe('the fixtures', () => {
     ]);
   });
 
+  it('refuses proto-keys.yml: a __proto__ key under params or target.labels is refused, not silently dropped', () => {
+    expect(fixture('proto-keys')).toEqual({
+      ok: false,
+      problems: [
+        'runbooks/proto-keys.yml: params.__proto__: "__proto__" cannot be a parameter name (memwarden would lose it: no object can hold that key)',
+        'runbooks/proto-keys.yml: target.labels.__proto__: "__proto__" cannot be a label key (memwarden would lose it: no object can hold that key)',
+      ],
+    });
+  });
+
+  it('refuses invisible-text.yml: a string parameter may not hold bidi overrides or zero-width characters', () => {
+    expect(fixture('invisible-text').problems).toEqual([
+      'runbooks/invisible-text.yml: params.cache.default: bidi controls and invisible characters (such as U+202E or a zero-width space) are not allowed, got "sessions\\u202e\\u200bsnoisses"',
+    ]);
+  });
+
   it('refuses malformed.yml with the line of each YAML error', () => {
     expect(fixture('malformed').problems).toEqual([
       'runbooks/malformed.yml: line 7, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
@@ -121,7 +137,7 @@ describe('the fixtures', () => {
     const problems = problemsOf(() => loadRunbooks(FIXTURES, { displayRoot: REPO }));
     const files = new Set(problems.map((p) => p.split(':')[0]));
     expect([...files].sort()).toEqual(
-      ['evil', 'injection', 'malformed', 'mismatch', 'tags', 'wrong-types'].map((n) => `test/fixtures/runbooks/${n}.yml`),
+      ['evil', 'injection', 'invisible-text', 'malformed', 'mismatch', 'proto-keys', 'tags', 'wrong-types'].map((n) => `test/fixtures/runbooks/${n}.yml`),
     );
     expect(problems.length).toBeGreaterThan(40);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mentionGroup, mentionUser, plainMentions } from '../../../src/format/mentions.js';
 import { canApprove, type CanApproveInput, canRequest, type CanRequestInput, formatDuration, HOUR_MS, type PolicyRequest } from '../../../src/remediate/policy.js';
 import { makeRunbook, MINUTE, SHA, T0 } from './helpers.js';
 
@@ -33,11 +34,14 @@ describe('canApprove', () => {
   });
 
   it('refuses someone who is neither a listed approver nor in an approver group, naming who can', () => {
+    // Mention tokens, which only the Slack renderer turns into mentions (plain text elsewhere).
     expect(approve({ approver: 'U_MALLORY', approverGroups: ['S_OTHER'] })).toEqual({
       ok: false,
       code: 'not-approver',
-      reason: 'You are not an approver of runbook "celery-lower-concurrency": ask one of <@U_ALICE>, <@U_BOB>, <@U_CAROL>, <!subteam^S_ONCALL>.',
+      reason: `You are not an approver of runbook "celery-lower-concurrency": ask one of ${mentionUser('U_ALICE')}, ${mentionUser('U_BOB')}, ${mentionUser('U_CAROL')}, ${mentionGroup('S_ONCALL')}.`,
     });
+    const refused = approve({ approver: 'U_MALLORY', approverGroups: [] });
+    expect(refused.ok ? '' : plainMentions(refused.reason)).toBe('You are not an approver of runbook "celery-lower-concurrency": ask one of @U_ALICE, @U_BOB, @U_CAROL, @S_ONCALL.');
     // The group must be one of the runbook's, not any group.
     expect(approve({ approver: 'U_MALLORY', approverGroups: [] })).toMatchObject({ ok: false, code: 'not-approver' });
     const nobody = makeRunbook({ approval: { approvers: { users: [], groups: [] } } });

@@ -115,6 +115,16 @@ describe('validateParams', () => {
     expect(validateParams(loose, { word: 'x'.repeat(257) })).toEqual({ ok: false, problems: ['word: at most 256 characters, got 257'] });
   });
 
+  it('refuses string values with bidi overrides or zero-width characters typed in Slack, whatever the pattern allows', () => {
+    const loose = withParams({ word: { type: 'string', pattern: '.+' } });
+    for (const hidden of ['\u202e', '\u202d', '\u2066', '\u200f', '\u200b', '\u200d', '\u2060', '\ufeff', '\u{e0041}']) {
+      const result = validateParams(loose, { word: `clear${hidden}all` });
+      expect(result, JSON.stringify(hidden)).toMatchObject({ ok: false, problems: [expect.stringMatching(/^word: bidi controls and invisible characters \(such as U\+202E or a zero-width space\) are not allowed, got "clear\\u/)] });
+    }
+    expect(validateParams(loose, { word: 'Größe ワーカー' })).toEqual({ ok: true, params: { word: 'Größe ワーカー' } });
+    expect(checkParamValues(loose, { word: 'a\u202eb' })).toMatchObject({ ok: false });
+  });
+
   it('refuses values that are not text', () => {
     expect(validateParams(shrink, { concurrency: 3 as unknown as string })).toEqual({ ok: false, problems: ['concurrency: expected text, got 3'] });
   });

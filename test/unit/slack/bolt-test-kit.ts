@@ -13,7 +13,9 @@ import { type Config, configSchema } from '../../../src/config/schema.js';
 import type { Finding } from '../../../src/diagnose/types.js';
 import { createLogger, type Logger } from '../../../src/log/logger.js';
 import type { BotServices } from '../../../src/slack/bot-services.js';
-import { createSlackApp } from '../../../src/slack/create-app.js';
+import { type BotIdentity, createSlackApp } from '../../../src/slack/create-app.js';
+import { createSilenceNotes } from '../../../src/slack/silence-notes.js';
+import { createUsergroupLookup } from '../../../src/slack/usergroup-lookup.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
 import { makeTempDir } from '../store/make-snapshot.js';
@@ -24,6 +26,8 @@ export const HOOKS = 'https://hooks.slack.test';
 export const RESPONSE_PATH = '/commands/T0MEMWARD/1234/abcdef';
 export const RESPONSE_URL = `${HOOKS}${RESPONSE_PATH}`;
 export const BOT_TOKEN = 'xoxb-0000-test-token';
+/** The bot as checkSlackSetup's auth.test finds it; the payloads below come from its workspace. */
+export const BOT_IDENTITY: BotIdentity = { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD', teamId: 'T0MEMWARD', enterpriseId: null };
 
 export function testConfig(slack: Record<string, unknown> = {}): Config {
   return configSchema.parse({
@@ -119,6 +123,9 @@ export function makeServices(options: ServiceOptions = {}): TestServices {
         }),
     ),
     history: record('history', options.history ?? (() => [])),
+    // Slack's usergroups.list itself (nock), as run-bot wires it: asked only when the silence policy lists groups.
+    groupsOf: record('groupsOf', createUsergroupLookup({ token: BOT_TOKEN, slackApiUrl: API_URL })),
+    silenceNotes: createSilenceNotes({ db, config, alerts: engine, clock: () => now }),
     diagnose: record('diagnose', () => options.findings ?? []),
     alerts: {
       evaluate: record('alerts.evaluate', engine.evaluate),
@@ -176,7 +183,7 @@ export function buildTestApp(options: ServiceOptions = {}): TestApp {
   const services = makeServices(options);
   const { logger, lines } = captureLogger();
   const receiver = new FakeReceiver();
-  const app = createSlackApp({ config: services.config, logger, services, identity: { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD' }, receiver });
+  const app = createSlackApp({ config: services.config, logger, services, identity: BOT_IDENTITY, receiver });
   return { app, receiver, services, lines };
 }
 

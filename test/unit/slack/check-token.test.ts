@@ -33,7 +33,7 @@ describe('checkSlackSetup: the token', () => {
     permalink('C0MEMWARD', 'message_not_found');
     const report = await checkSlackSetup(client(), { channels: ['C0MEMWARD', 'C0MEMWARD'] });
     expect(report).toEqual({
-      identity: { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD', userName: 'memwarden', teamId: 'T0MEMWARD', team: 'Acme' },
+      identity: { botId: 'B0MEMWARD', botUserId: 'U0MEMWARD', userName: 'memwarden', teamId: 'T0MEMWARD', enterpriseId: null, team: 'Acme' },
       scopes: ['commands', 'chat:write', 'files:write'],
       problems: [
         {
@@ -52,6 +52,15 @@ describe('checkSlackSetup: the token', () => {
       const report = await checkSlackSetup(client(), { channels: ['C0MEMWARD'] });
       expect(report).toEqual({ identity: null, scopes: null, problems: [{ severity: 'fatal', message: `SLACK_BOT_TOKEN is invalid or revoked (${error})` }] });
     }
+  });
+
+  it('names the workspace and Enterprise Grid organisation the token belongs to; a token naming no workspace is fatal', async () => {
+    authTest({ ...OK_AUTH, enterprise_id: 'E0ACMEORG' });
+    permalink('C0MEMWARD', 'message_not_found');
+    expect((await checkSlackSetup(client(), { channels: ['C0MEMWARD'] })).identity).toMatchObject({ teamId: 'T0MEMWARD', enterpriseId: 'E0ACMEORG' });
+    authTest({ ...OK_AUTH, team_id: undefined });
+    const report = await checkSlackSetup(client(), { channels: [] });
+    expect(report).toMatchObject({ identity: null, problems: [{ severity: 'fatal', message: expect.stringContaining('named no workspace') }] });
   });
 
   it('a user token (no bot) is fatal', async () => {

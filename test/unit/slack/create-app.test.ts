@@ -2,12 +2,12 @@
 // pino, and a clear error for a configuration that selects nothing.
 import { HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
-import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { boltLevelOf, createBoltLogger } from '../../../src/slack/bolt-logger.js';
 import { createSlackApp, HTTP_EVENTS_PATH, SlackSetupError, slackMode } from '../../../src/slack/create-app.js';
-import { API_URL, BOT_TOKEN, captureLogger, expectRespond, FakeReceiver, makeServices, slashCommand, testConfig, type TestServices, useNock } from './bolt-test-kit.js';
+import { MAX_BODY_BYTES } from '../../../src/slack/http-receiver.js';
+import { API_URL, BOT_IDENTITY, captureLogger, expectRespond, FakeReceiver, makeServices, slashCommand, testConfig, type TestServices, useNock } from './bolt-test-kit.js';
 
 useNock();
 
@@ -33,7 +33,7 @@ describe('slackMode', () => {
     services = makeServices({ config });
     const error = (() => {
       try {
-        createSlackApp({ config, logger: captureLogger().logger, services });
+        createSlackApp({ config, logger: captureLogger().logger, services, identity: BOT_IDENTITY });
       } catch (err) {
         return err;
       }
@@ -50,7 +50,7 @@ describe('slackMode', () => {
 describe('createSlackApp', () => {
   it('builds a Socket Mode app pointed at the configured Web API, without connecting', () => {
     services = makeServices();
-    const app = createSlackApp({ config: services.config, logger: captureLogger().logger, services, identity: { botId: 'B1', botUserId: 'U1' } });
+    const app = createSlackApp({ config: services.config, logger: captureLogger().logger, services, identity: BOT_IDENTITY });
     expect(Reflect.get(app, 'receiver')).toBeInstanceOf(SocketModeReceiver);
     expect(app.client.slackApiUrl).toBe(API_URL);
   });
@@ -58,32 +58,30 @@ describe('createSlackApp', () => {
   it('builds an HTTP app on the configured port at /slack/events', () => {
     const config = testConfig({ appToken: undefined, signingSecret: 'shhh-secret', port: 3456 });
     services = makeServices({ config });
-    const app = createSlackApp({ config, logger: captureLogger().logger, services });
+    const app = createSlackApp({ config, logger: captureLogger().logger, services, identity: BOT_IDENTITY });
     const receiver = Reflect.get(app, 'receiver') as HTTPReceiver;
     expect(receiver).toBeInstanceOf(HTTPReceiver);
     expect(Reflect.get(receiver, 'port')).toBe(3456);
     expect(Reflect.get(receiver, 'endpoints')).toEqual([HTTP_EVENTS_PATH]);
+    // Bolt's own limit is 4 MB; the request guard in front of it is tested over real HTTP
+    // (test/integration/slack-http.test.ts).
+    expect(Reflect.get(receiver, 'bodyLimit')).toBe(MAX_BODY_BYTES);
   });
 
-  it('without the bot identity, verifies the token lazily with auth.test on the first event', async () => {
+  it('takes the bot identity checkSlackSetup found: no auth.test of its own, neither when built nor on the first event', async () => {
     services = makeServices();
     const receiver = new FakeReceiver();
-    createSlackApp({ config: services.config, logger: captureLogger().logger, services, receiver });
-    // Nothing was asked while building the app (no mock exists, so a request would fail the test).
-    const authTest = nock(new URL(API_URL).origin)
-      .post('/api/auth.test')
-      .matchHeader('authorization', `Bearer ${BOT_TOKEN}`)
-      .reply(200, { ok: true, user_id: 'U0MEMWARD', bot_id: 'B0MEMWARD', team_id: 'T0MEMWARD' });
+    createSlackApp({ config: services.config, logger: captureLogger().logger, services, identity: BOT_IDENTITY, receiver });
+    // No auth.test mock exists: a call would fail the test (useNock).
     const responded = expectRespond();
     expect(await receiver.send(slashCommand('help'))).toEqual([undefined]);
     await responded;
-    expect(authTest.isDone()).toBe(true);
   });
 
   it('sends Bolt\'s own log lines to pino as component "bolt", errors structured', () => {
     services = makeServices();
     const { logger, lines } = captureLogger();
-    const app = createSlackApp({ config: services.config, logger, services, identity: { botId: 'B1', botUserId: 'U1' }, receiver: new FakeReceiver() });
+    const app = createSlackApp({ config: services.config, logger, services, identity: BOT_IDENTITY, receiver: new FakeReceiver() });
     app.logger.warn('Could not determine the type of an incoming event.', 'No listeners will be called.');
     app.logger.error('Slack API error: invalid_blocks', new Error('An API error occurred: invalid_blocks'));
     const bolt = lines.filter((line) => line.component === 'bolt');

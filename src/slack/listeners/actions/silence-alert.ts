@@ -1,7 +1,8 @@
 // The silence buttons under an alert (action_id ACTION.silenceAlert or "alert_silence:4h",
 // value "<fingerprint>|<duration>"). The value comes back from the client, so it is checked like any
 // input: the fingerprint must be an active alert and the duration one of SILENCE_CHOICES; an
-// altered or forged value silences nothing and the user is told so. The clicker is the author.
+// altered or forged value silences nothing and the user is told so. The clicker is the author,
+// and the silence policy decides whether they may (add-silence.ts).
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { addSilence, silenceScope } from '../../commands/add-silence.js';
 import { parseSilenceDuration } from '../../commands/parse-mem-command.js';
@@ -35,7 +36,7 @@ export function silenceAlert(deps: ListenerDeps) {
     const log = deps.logger.child({ action: ACTION.silenceAlert, user: userId, channel: body.channel?.id });
     let reply: SlackMessage;
     try {
-      reply = silence(deps, action.type === 'button' ? action.value : undefined, userId, log);
+      reply = await silence(deps, action.type === 'button' ? action.value : undefined, userId, log);
     } catch (err) {
       log.error({ err }, 'Silence button failed');
       reply = renderCommandError();
@@ -44,7 +45,7 @@ export function silenceAlert(deps: ListenerDeps) {
   };
 }
 
-function silence(deps: ListenerDeps, value: unknown, userId: string, log: ListenerDeps['logger']): SlackMessage {
+async function silence(deps: ListenerDeps, value: unknown, userId: string, log: ListenerDeps['logger']): Promise<SlackMessage> {
   const { services } = deps;
   const parsed = parseSilenceButtonValue(value);
   if (parsed === null) {
@@ -57,11 +58,11 @@ function silence(deps: ListenerDeps, value: unknown, userId: string, log: Listen
     return renderSilenceRefused('that alert is no longer active (it resolved, or the button was changed).');
   }
   const durationMs = parseSilenceDuration(parsed.duration) as number;
-  const created = addSilence(services, { ...silenceScope(alert), durationMs, userId, reason: SILENCE_BUTTON_REASON });
-  log.info({ silenceId: created.id, rule: created.ruleId, target: created.target, until: created.until }, 'Silence added');
+  const outcome = await addSilence(services, { ...silenceScope(alert), durationMs, duration: parsed.duration, userId, reason: SILENCE_BUTTON_REASON, alert }, log);
+  if (!outcome.ok) return renderSilenceRefused(outcome.reason);
   const row = alertRows([alert])[0];
   return renderSilenced({
-    silence: silenceRow(created),
+    silence: silenceRow(outcome.silence),
     duration: parsed.duration,
     alert: row ? { fingerprint: row.fingerprint, description: row.description } : null,
   });

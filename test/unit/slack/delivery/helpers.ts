@@ -101,6 +101,7 @@ export function slackConfig(slack: Partial<Config['slack']> = {}): Pick<Config, 
     slack: {
       port: 3000,
       admins: [],
+      silence: { users: [], groups: [], maxDuration: 24 * 3_600_000 },
       channels: { default: '#ops-memory', critical: '#ops-critical' },
       criticalMention: 'S0ONCALL1',
       ...slack,

@@ -137,6 +137,23 @@ describe('renderAlertParent', () => {
   });
 });
 
+describe('control and bidi characters in outside text', () => {
+  it('escapes ESC, BEL, U+202E and zero-width characters of a container name and summary in every alert message', () => {
+    const name = 'web\u001b[31m\u0007\u202egpj.exe\u200b';
+    const t = transition({ target: container(name), summary: `${name} uses 99% of its limit`, severity: 'critical', evidence: { victim: name } });
+    const finding: Finding = { ...nearLimitFindings()[0]!, summary: `${name} near its limit`, recommendations: [{ ...nearLimitFindings()[0]!.recommendations[0]!, title: `Raise ${name}`, steps: [`docker update ${name}`] }] };
+    const vm = buildAlertViewModel(t, [finding]);
+    for (const message of [renderAlertParent(vm), renderAlertDetails(vm), renderAlertTimelineEntry(t)]) {
+      expectWithinLimits(message);
+      for (const text of allTexts(message)) {
+        // eslint-disable-next-line no-control-regex -- finding raw control characters is the point
+        expect(text, text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u);
+      }
+      expect(allTexts(message).join('\n')).toContain('web\\x1b[31m\\x07\\u202egpj.exe\\u200b');
+    }
+  });
+});
+
 describe('limits under hostile input', () => {
   const longName = `worker-${'x'.repeat(93)}`; // 100 characters
   const unicodeName = `ワーカー-😀-👩‍👩‍👧-🇩🇪-Größe-${'é'.repeat(60)}`;

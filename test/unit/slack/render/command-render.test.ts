@@ -338,3 +338,29 @@ describe('silence answers, help and errors', () => {
     expect(message).toEqual({ text: COMMAND_ERROR_TEXT, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `⚠️ ${COMMAND_ERROR_TEXT}` } }] });
   });
 });
+
+describe('outside text in every /mem answer', () => {
+  /** A /proc command line or a label that tries to clear the screen, ring, reverse and hide text. */
+  const CONTROL = 'evil\u001b[2J\u0007\u202egpj.exe\u200bx\u2066';
+
+  it('escapes control and bidi characters (ESC, BEL, U+202E, zero-width) in Slack texts, never passing them raw', () => {
+    const messages = [
+      renderStatus({ ...statusView(0), host: { ...host, hostname: CONTROL }, containers: [containerRow(CONTROL)], groups: [groupRow(CONTROL)], alerts: [alertRow(CONTROL)], errors: [CONTROL] }),
+      renderContainers({ hostname: CONTROL, takenAt: T0, docker: { reachable: false, error: CONTROL }, containers: [containerRow(CONTROL)], hostTotalBytes: 16 * GiB }),
+      renderTop({ hostname: CONTROL, takenAt: T0, limit: 5, groups: [groupRow(CONTROL)], totalGroups: 1 }),
+      renderDiagnose({ hostname: CONTROL, takenAt: T0, container: CONTROL, findings: [finding(CONTROL, 2)] }),
+      renderAlerts({ alerts: [alertRow(CONTROL)], silences: [silenceRowOf(CONTROL)] }),
+      renderSilenced({ silence: silenceRowOf(CONTROL), duration: '4h', alert: { fingerprint: '0123456789abcdef', description: CONTROL } }),
+      renderSilenceRefused(CONTROL),
+      renderUnknownContainer(CONTROL, [CONTROL]),
+    ];
+    for (const message of messages) {
+      expectSafe(message);
+      for (const text of allTexts(message)) {
+        // eslint-disable-next-line no-control-regex -- finding raw control characters is the point
+        expect(text, text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u);
+      }
+      expect(allTexts(message).join('\n')).toContain('\\u202e');
+    }
+  });
+});

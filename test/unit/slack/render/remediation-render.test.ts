@@ -3,6 +3,7 @@
 // with UPDATE_GOLDEN=1 and review the diff); every message, also built from hostile input, passes
 // checkBlockKitLimits and never lets outside text mention anyone.
 import { describe, expect, it } from 'vitest';
+import { mentionGroup, mentionUser } from '../../../../src/format/mentions.js';
 import type { RunbookSummary } from '../../../../src/remediate/remediation.js';
 import { evaluateVerification, type Measurement } from '../../../../src/remediate/verification.js';
 import { ACTION, BLOCK } from '../../../../src/slack/ids.js';
@@ -166,6 +167,26 @@ describe('golden remediation messages', () => {
     expectWithinLimits(listing, log, renderAuditLog([], 10), renderRunbooks([], { enabled: false, dryRunOnly: false, offInConfig: false }));
     expectGolden('remediation-runbooks', listing);
     expectGolden('remediation-audit', log);
+  });
+});
+
+describe('mentions in refusals', () => {
+  it("renders memwarden's own mention tokens as mentions and keeps every outside <@…> escaped", () => {
+    const reason = `You are not an approver of runbook "x" on <!channel> <@U0EVIL01>: ask one of ${mentionUser('U0ALICE01')}, ${mentionUser('W0BOB0001')}, ${mentionGroup('S0ONCALL')}, ${mentionGroup('@oncall')}.`;
+    const message = renderRemediationRefused(reason);
+    expectWithinLimits(message);
+    expect(message.blocks).toEqual([
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: '⚠️ *Nothing was changed.* You are not an approver of runbook "x" on &lt;!channel&gt; &lt;@U0EVIL01&gt;: ask one of <@U0ALICE01>, <@W0BOB0001>, <!subteam^S0ONCALL>, @oncall.',
+        },
+      },
+    ]);
+    expect(message.text).toBe('memwarden: nothing was changed. You are not an approver of runbook "x" on &lt;!channel&gt; &lt;@U0EVIL01&gt;: ask one of @U0ALICE01, @W0BOB0001, @S0ONCALL, @oncall.');
+    // A token around something that is not a Slack id stays text.
+    expect(renderRemediationRefused(`ask ${mentionUser('<!here>')}`).blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: '⚠️ *Nothing was changed.* ask @&lt;!here&gt;' } }]);
   });
 });
 

@@ -197,6 +197,23 @@ describe('Approve and Reject', () => {
     expectNothingRan(app, h);
   });
 
+  it("refusal texts show memwarden's own mentions of the approvers as mentions, not escaped (&lt;@U0…&gt;)", async () => {
+    const { app, h } = setup();
+    const id = await requested(app, h, SHRINK);
+    const body = await press(app, ACTION.approveRemediation, id, OUTSIDER);
+    const [block] = body.blocks as { text: { text: string } }[];
+    expect(block?.text.text).toBe(
+      '⚠️ *Nothing was changed.* You are not an approver of runbook "lower-celery-concurrency": ask one of <@U0ALICE01>, <@U0BOB0001>, <@U0CAROL01>, <!subteam^S0ONCALL>.',
+    );
+    expect(JSON.stringify(body)).not.toContain('&lt;@');
+    // The fallback names them without markup: it never notifies anyone.
+    expect(body.text).toBe('memwarden: nothing was changed. You are not an approver of runbook "lower-celery-concurrency": ask one of @U0ALICE01, @U0BOB0001, @U0CAROL01, @S0ONCALL.');
+    // The audit keeps the reason as plain text.
+    expect(listAudit(app.services.db, { requestId: id, limit: 1 })[0]?.detail).toBe(
+      'You are not an approver of runbook "lower-celery-concurrency": ask one of @U0ALICE01, @U0BOB0001, @U0CAROL01, @S0ONCALL.',
+    );
+  });
+
   it('refuses the requester approving their own high-risk request; the Approve button asks for confirmation first', async () => {
     const { app, h } = setup();
     const id = await requested(app, h, RESTART);

@@ -7,7 +7,7 @@ import { COMMAND_ERROR_TEXT } from '../../../../../src/slack/render/command-help
 import { checkBlockKitLimits } from '../../../../../src/slack/render/block-kit-limits.js';
 import type { HistoryPoint } from '../../../../../src/store/history.js';
 import { GiB, makeContainer, makeGroup, makeSnapshot, MiB } from '../../../store/make-snapshot.js';
-import { buildTestApp, containerTarget, expectRespond, seedAlert, slashCommand, T0, type TestApp, useNock } from '../../bolt-test-kit.js';
+import { buildTestApp, containerTarget, expectRespond, seedAlert, slashCommand, T0, type TestApp, testConfig, useNock } from '../../bolt-test-kit.js';
 
 useNock();
 
@@ -494,7 +494,8 @@ describe('/mem silence and unsilence', () => {
   });
 
   it('silences a whole rule by its id, and gives a default reason', async () => {
-    const app = setup();
+    // Two days: longer than the silence policy lets anyone but an admin silence.
+    const app = setup({ config: testConfig({ admins: ['U0ALICE01'] }) });
     const { body } = await run(app, 'silence memory-leak-suspected 2d');
     expect(app.services.alerts.listSilences()).toEqual([
       { id: 1, ruleId: 'memory-leak-suspected', target: null, until: T0 + 48 * HOUR, createdBy: 'U0ALICE01', reason: 'no reason given', createdAt: T0 },
