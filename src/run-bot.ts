@@ -1,5 +1,6 @@
 // `memwarden run`: open the store, poll, record history, evaluate alerts, deliver them to Slack
 // (or print them in console mode) and shut down cleanly on SIGTERM or SIGINT.
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { createAlertEngine } from './alerts/alert-engine.js';
@@ -20,6 +21,7 @@ import { diagnoseOptions } from './diagnose/options.js';
 import type { Finding } from './diagnose/types.js';
 import { formatBytes } from './format/units.js';
 import { loadRunbooks } from './remediate/load-runbooks.js';
+import type { Runbook } from './remediate/runbook-schema.js';
 import { createRemediation } from './remediate/remediation.js';
 import type { Logger } from './log/logger.js';
 import { defaultStaleAfterMs, evaluateHealth } from './ops/health.js';
@@ -33,6 +35,7 @@ import { createOutboxWebClient } from './slack/delivery/web-api-sink.js';
 import { startSlack } from './slack/start-slack.js';
 import { createUsergroupLookup } from './slack/usergroup-lookup.js';
 import { storeHistoryReader } from './store/alert-state.js';
+import { type DataDirLock, DataDirLockedError, lockDataDir } from './store/data-dir-lock.js';
 import { closeDatabase, openDatabase } from './store/database.js';
 import { enforceRetention } from './store/retention.js';
 import { recordSnapshot } from './store/samples.js';
@@ -58,7 +61,6 @@ export function databasePath(config: Config): string {
 }
 
 export async function runBot(deps: BotDeps): Promise<number> {
-  const { logger } = deps;
   const consoleMode = !deps.config.slack.botToken;
   // Console mode prints every alert, so it needs a channel even when none is configured.
   const config: Config =
@@ -67,6 +69,27 @@ export async function runBot(deps: BotDeps): Promise<number> {
       : deps.config;
   // Runbooks first: an invalid one stops start (exit 2, like a bad config) before anything opens.
   const { runbooks } = loadRunbooks(config.remediation.runbooksDir);
+  // Then the data directory, before the database: a second memwarden must not recover() (mark
+  // interrupted) what the first one is running, nor send its outbox.
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(resolve(config.dataDir), { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() });
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    deps.io.err(`memwarden: ${err.message} (${err.code})`);
+    return EXIT.usage;
+  }
+  try {
+    return await runOwned(deps, config, runbooks);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The bot itself, once this process owns the data directory. */
+async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Promise<number> {
+  const { logger } = deps;
+  const consoleMode = !config.slack.botToken;
   const dbFile = databasePath(config);
   const db = openDatabase(dbFile);
   logger.info(

@@ -2,9 +2,9 @@
 // the HTTP endpoints, signals and exit codes. Plus two real pieces of Docker plumbing to put
 // between it and the daemon: a second, scratch Docker engine a test may stop, and a proxy on a
 // unix socket that holds chosen requests to the real daemon (to catch the bot mid-poll).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePort, waitUntil } from './test-env.js';
 
@@ -22,11 +22,9 @@ export interface BotProcess {
 
 export async function spawnBot(options: { env: Record<string, string>; preload?: string; args?: string[] }): Promise<BotProcess> {
   const opsPort = await freePort();
-  // Only what the test says: no Slack tokens or config the developer's shell may hold.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLACK_|MEMWARDEN_|PORT$|LOG_|DOCKER_)/.test(key)));
   const child = spawn(process.execPath, ['--import', 'tsx', ...(options.preload ? ['--import', options.preload] : []), 'src/main.ts', 'run', ...(options.args ?? [])], {
     cwd: REPO,
-    env: { ...inherited, MEMWARDEN_OPS_PORT: String(opsPort), LOG_FORMAT: 'json', LOG_LEVEL: 'debug', NO_COLOR: '1', ...options.env },
+    env: childEnv({ MEMWARDEN_OPS_PORT: String(opsPort), LOG_FORMAT: 'json', LOG_LEVEL: 'debug', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -40,6 +38,23 @@ export async function spawnBot(options: { env: Record<string, string>; preload?:
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((entry) => entry.msg === msg);
   return { child, opsUrl: `http://127.0.0.1:${opsPort}`, output: () => output, exited, logs };
+}
+
+/** The environment a memwarden child gets: only what the test says, no Slack tokens or config the developer's shell may hold. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLACK_|MEMWARDEN_|PORT$|LOG_|DOCKER_)/.test(key)));
+  return { ...inherited, NO_COLOR: '1', ...env };
+}
+
+/** One memwarden CLI command (`status`, `audit`, ...) as a child process, to its exit. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: REPO, env: childEnv(env), timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      if (err && code === null) reject(err);
+      else resolveRun({ code, stdout, stderr });
+    });
+  });
 }
 
 export interface Health {
@@ -140,8 +155,12 @@ export interface HoldingProxy {
 export async function holdingDockerProxy(socket: string, target = '/var/run/docker.sock'): Promise<HoldingProxy> {
   let armed: { match: RegExp; held: (line: string) => void } | null = null;
   let releaseHeld: (() => void) | null = null;
+  const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(target);
+    open.add(client).add(upstream);
+    client.on('close', () => open.delete(client));
+    upstream.on('close', () => open.delete(upstream));
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
     upstream.pipe(client);
@@ -177,6 +196,11 @@ export async function holdingDockerProxy(socket: string, target = '/var/run/dock
       releaseHeld?.();
       releaseHeld = null;
     },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    // A client that is still running keeps its connections alive: close them too, or close() waits for ever.
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        for (const socket of open) socket.destroy();
+      }),
   };
 }

@@ -7,12 +7,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { type BotProcess, holdingDockerProxy, scratchEngine, spawnBot, waitForHealth } from './bot-process.js';
+import { type BotProcess, holdingDockerProxy, runCli, scratchEngine, spawnBot, waitForHealth } from './bot-process.js';
 import { FAKE_SLACK_API, FAKE_SLACK_HOOKS } from './fixtures/fake-slack-preload-urls.js';
-import { type CeleryWorkerHandle, describeWithEnv, docker, freePort, startCeleryWorker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
+import { describeWithEnv, docker, freePort, startCeleryWorker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const PRELOAD = join(REPO, 'test/integration/fixtures/fake-slack-preload.ts');
+const SIGNING_SECRET = 'ops-test-signing-secret-0123456789';
+const APPROVER = 'U0APPROVER';
+const REQUESTER = 'U0REQUEST1';
+const CHANNEL = 'C0MEMWARD';
 
 describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
   const dirs: string[] = [];
@@ -129,27 +133,37 @@ describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
     }
   });
 
-  it('SIGTERM during an approved remediation: it finishes, its result reaches Slack, memwarden exits 0', async () => {
-    const SIGNING_SECRET = 'ops-test-signing-secret-0123456789';
-    const APPROVER = 'U0APPROVER';
-    const REQUESTER = 'U0REQUEST1';
-    const CHANNEL = 'C0MEMWARD';
-    let worker: CeleryWorkerHandle | undefined;
-    try {
-      worker = await startCeleryWorker(uniqueName('sd'), { concurrency: 1, labels: { 'com.memwarden.remediate': 'true' } });
-      const startedBefore = inspectStartedAt(worker.container);
-      const runbookDir = tempDir('mw-runbooks-');
-      for (const file of readdirSync(join(REPO, 'commands')).filter((f) => f.endsWith('.yml'))) {
-        const text = readFileSync(join(REPO, 'commands', file), 'utf8')
-          .replace(/^enabled: false/m, 'enabled: true')
-          .replace(/users: \[\]/, `users: [${APPROVER}]`);
-        writeFileSync(join(runbookDir, file), text);
+  /** A Celery worker memwarden may restart, and a `memwarden run` in Slack HTTP mode with the shipped runbooks enabled. */
+  async function remediationSetup(name: string) {
+    const worker = await startCeleryWorker(uniqueName(name), { concurrency: 1, labels: { 'com.memwarden.remediate': 'true' } });
+    const runbookDir = tempDir('mw-runbooks-');
+    for (const file of readdirSync(join(REPO, 'commands')).filter((f) => f.endsWith('.yml'))) {
+      const text = readFileSync(join(REPO, 'commands', file), 'utf8')
+        .replace(/^enabled: false/m, 'enabled: true')
+        .replace(/users: \[\]/, `users: [${APPROVER}]`);
+      writeFileSync(join(runbookDir, file), text);
+    }
+    const dataDir = tempDir('mw-ops-');
+    const slackLog = join(dataDir, 'slack.jsonl');
+    writeFileSync(slackLog, '');
+    const configFile = join(dataDir, 'memwarden.yml');
+    writeFileSync(configFile, `remediation:\n  runbooksDir: ${runbookDir}\nops:\n  shutdownGrace: 9s\ndigest:\n  enabled: false\n`);
+    const slackCalls = () =>
+      readFileSync(slackLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { at: number; method: string; body: Record<string, unknown>; ts?: string });
+    const dbRows = <T>(sql: string): T[] => {
+      const db = new Database(join(dataDir, 'memwarden.db'), { readonly: true });
+      try {
+        return db.prepare(sql).all() as T[];
+      } finally {
+        db.close();
       }
-      const dataDir = tempDir('mw-ops-');
-      const slackLog = join(dataDir, 'slack.jsonl');
-      writeFileSync(slackLog, '');
-      const configFile = join(dataDir, 'memwarden.yml');
-      writeFileSync(configFile, `remediation:\n  runbooksDir: ${runbookDir}\nops:\n  shutdownGrace: 9s\ndigest:\n  enabled: false\n`);
+    };
+
+    /** Starts the bot; `post` sends a request signed as Slack signs it to its HTTP receiver. */
+    const startBot = async (env: Record<string, string> = {}) => {
       const slackPort = await freePort();
       const bot = await start({
         preload: PRELOAD,
@@ -163,16 +177,9 @@ describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
           SLACK_CHANNEL: CHANNEL,
           PORT: String(slackPort),
           MW_FAKE_SLACK_LOG: slackLog,
+          ...env,
         },
       });
-      const health = await waitForHealth(bot, 200);
-      expect(health.checks.slack).toMatchObject({ ok: true, mode: 'http' });
-      const slackCalls = () =>
-        readFileSync(slackLog, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as { at: number; method: string; body: Record<string, unknown>; ts?: string });
-
       const post = async (body: string) => {
         const timestamp = Math.floor(Date.now() / 1000);
         const signature = createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex');
@@ -184,6 +191,11 @@ describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
         await res.text();
         return res.status;
       };
+      return { bot, post };
+    };
+
+    /** /mem run restart-celery-worker, then the approver's click on Approve; returns the approval message. */
+    const requestAndApproveRestart = async (post: (body: string) => Promise<number>) => {
       const responseUrl = `${FAKE_SLACK_HOOKS}/actions/T0MEMWARD/1/ops`;
       expect(
         await post(
@@ -211,15 +223,23 @@ describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
         actions: [{ type: 'button', action_id: approve?.action_id, block_id: 'approval_actions', text: { type: 'plain_text', text: 'Approve' }, value: approve?.value, action_ts: '1764320000.000200' }],
       };
       expect(await post(new URLSearchParams({ payload: JSON.stringify(click) }).toString())).toBe(200);
+      return approval;
+    };
+    const statusNow = () => dbRows<{ status: string }>('SELECT status FROM remediation_requests')[0]?.status;
+    return { worker, dataDir, slackCalls, dbRows, startBot, requestAndApproveRestart, statusNow };
+  }
+
+  it('SIGTERM during an approved remediation: it finishes, its result reaches Slack, memwarden exits 0', async () => {
+    let setup: Awaited<ReturnType<typeof remediationSetup>> | undefined;
+    try {
+      setup = await remediationSetup('sd');
+      const { worker, slackCalls, dbRows, statusNow } = setup;
+      const startedBefore = inspectStartedAt(worker.container);
+      const { bot, post } = await setup.startBot();
+      const health = await waitForHealth(bot, 200);
+      expect(health.checks.slack).toMatchObject({ ok: true, mode: 'http' });
+      const approval = await setup.requestAndApproveRestart(post);
       // The click was acknowledged; the restart is running now. Stop memwarden in the middle of it.
-      const statusNow = () => {
-        const db = new Database(join(dataDir, 'memwarden.db'), { readonly: true });
-        try {
-          return (db.prepare('SELECT status FROM remediation_requests').get() as { status: string } | undefined)?.status;
-        } finally {
-          db.close();
-        }
-      };
       await waitUntil('the remediation to be executing', () => (statusNow() === 'executing' ? true : undefined), { timeoutMs: 10_000, intervalMs: 25 });
       const signalledAt = Date.now();
       bot.child.kill('SIGTERM');
@@ -235,17 +255,57 @@ describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
       expect(replies.map((c) => String(c.body.text)).join('\n')).toMatch(new RegExp(`applied: restarted ${worker.container}`));
       expect(slackCalls().filter((c) => c.method === 'unmatched')).toEqual([]);
       // The store agrees, and nothing is left for the next start.
-      const db = new Database(join(dataDir, 'memwarden.db'), { readonly: true });
-      try {
-        const statuses = db.prepare('SELECT status FROM remediation_requests').all() as { status: string }[];
-        expect(statuses.map((s) => s.status)).toEqual(['succeeded']);
-        const { pending } = db.prepare("SELECT count(*) AS pending FROM outbox WHERE status IN ('pending', 'sending')").get() as { pending: number };
-        expect(pending).toBe(0);
-      } finally {
-        db.close();
-      }
+      expect(dbRows<{ status: string }>('SELECT status FROM remediation_requests').map((s) => s.status)).toEqual(['succeeded']);
+      expect(dbRows<{ pending: number }>("SELECT count(*) AS pending FROM outbox WHERE status IN ('pending', 'sending')")[0]?.pending).toBe(0);
     } finally {
-      worker?.stop();
+      setup?.worker.stop();
+    }
+  });
+
+  it('a second memwarden run on the same data dir exits 2 naming the first one\'s pid, while the first one\'s remediation completes and is audited once', async () => {
+    let setup: Awaited<ReturnType<typeof remediationSetup>> | undefined;
+    const proxy = await holdingDockerProxy(join(tempDir('mw-proxy-'), 'docker.sock'));
+    try {
+      setup = await remediationSetup('lk');
+      const { worker, dataDir, dbRows, statusNow } = setup;
+      const startedBefore = inspectStartedAt(worker.container);
+      // The first memwarden talks to Docker through the proxy, so its restart can be held mid-call.
+      const first = await setup.startBot({ DOCKER_HOST: `unix://${proxy.socket}` });
+      await waitForHealth(first.bot, 200);
+      const held = proxy.holdNext(/^POST \/(v[\d.]+\/)?containers\/[^/]+\/restart/);
+      await setup.requestAndApproveRestart(first.post);
+      await held;
+      expect(statusNow()).toBe('executing');
+
+      // A hand-started `memwarden run` on the same data directory while the restart is in flight.
+      const second = await start({ env: { MEMWARDEN_DATA_DIR: dataDir, MEMWARDEN_POLL_INTERVAL: '1s' } });
+      const outcome = await Promise.race([
+        second.exited.then((exit) => ({ exited: exit.code })),
+        waitUntil('the second memwarden to poll', () => (second.logs('First snapshot taken').length > 0 ? { polling: true } : undefined)),
+      ]);
+      expect(outcome, second.output().slice(-3000)).toEqual({ exited: 2 });
+      expect(second.output()).toContain(`pid ${String(first.bot.child.pid)}`);
+      expect(statusNow()).toBe('executing');
+
+      // The read-only commands keep working beside the running one.
+      for (const args of [['audit', '--json'], ['status', '--json'], ['diagnose', '--json']]) {
+        const result = await runCli(args, { MEMWARDEN_DATA_DIR: dataDir });
+        expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+        expect(() => JSON.parse(result.stdout) as unknown).not.toThrow();
+        if (args[0] === 'audit') expect(result.stdout).toContain('"executing"');
+      }
+
+      proxy.release();
+      await waitUntil('the remediation to finish', () => (statusNow() === 'succeeded' ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
+      expect(inspectStartedAt(worker.container)).not.toBe(startedBefore);
+      // Audited once: one execution, one success, nothing marked interrupted.
+      expect(dbRows<{ action: string }>('SELECT action FROM audit_log ORDER BY id').map((r) => r.action)).toEqual(['requested', 'approved', 'executing', 'succeeded']);
+      first.bot.child.kill('SIGTERM');
+      expect((await first.bot.exited).code, first.bot.output().slice(-3000)).toBe(0);
+    } finally {
+      proxy.release();
+      await proxy.close();
+      setup?.worker.stop();
     }
   });
 });

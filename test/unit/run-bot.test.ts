@@ -1,10 +1,13 @@
 // memwarden run's start-up in Slack mode: a bad token or an unreachable channel stops it with a
 // clear message and exit code 2, before any polling starts. Slack is nock.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { runBot } from '../../src/run-bot.js';
+import { lockDataDir } from '../../src/store/data-dir-lock.js';
 import { API_URL, BOT_TOKEN, captureLogger, testConfig, useNock } from './slack/bolt-test-kit.js';
 import { makeTempDir } from './store/make-snapshot.js';
 
@@ -50,6 +53,33 @@ describe('runBot start-up checks', () => {
     const { code, err } = await startUp({ appToken: undefined });
     expect(code).toBe(2);
     expect(err).toEqual([expect.stringMatching(/^memwarden: Slack fatal: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN \(Socket Mode\) nor SLACK_SIGNING_SECRET/)]);
+  });
+});
+
+describe('runBot on a data directory another memwarden run holds', () => {
+  it('exits 2 with one sentence naming the holder\'s pid, and opens nothing', async () => {
+    const dir = makeTempDir();
+    const held = lockDataDir(dir.dir, { pid: 31337, hostname: 'other-box', startedAt: '2026-12-04T10:00:00.000Z' });
+    try {
+      const c = io();
+      const code = await runBot({
+        config: configSchema.parse({ dataDir: dir.dir }),
+        configFile: null,
+        logger: captureLogger().logger,
+        docker: new Dockerode({ socketPath: '/nonexistent.sock' }),
+        io: c.io,
+        version: 'test',
+        stopSignal: new Promise(() => {}),
+      });
+      expect(code).toBe(2);
+      expect(c.err).toEqual([
+        `memwarden: another memwarden run (pid 31337 on other-box, since 2026-12-04T10:00:00.000Z) holds the data directory ${dir.dir}: only one may use it. Stop that one first, or give this one its own dataDir (data_dir_locked)`,
+      ]);
+      expect(existsSync(join(dir.dir, 'memwarden.db'))).toBe(false);
+    } finally {
+      held.release();
+      dir.remove();
+    }
   });
 });
 
