@@ -48,7 +48,12 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     checkIntegrity(db, file);
     const version = checkOwnership(db, file, migrations.length);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    // FULL, not NORMAL: in WAL mode NORMAL does not sync at commit, so an OS crash or a power
+    // loss could roll back an approval or an execution claim after the action ran. FULL syncs
+    // the WAL at every commit; a poll pays well under a millisecond for it (docs/benchmarks.md).
+    // For the whole database rather than around the remediation transactions alone: the outbox
+    // and the alert state are worth as much, and `synchronous` cannot change inside a transaction.
+    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, file, version, migrations);
     return db;
