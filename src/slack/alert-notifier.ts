@@ -9,7 +9,7 @@
 //   unsilenced                            the next unsilenced transition updates it back
 //
 // Nothing is sent here: the ops go to the outbox in one transaction per transition, and the
-// dispatcher delivers them in order. notify() never throws: a broken findings source or store
+// dispatcher delivers them in order, ahead of the channel's other messages (priority 'alert'). notify() never throws: a broken findings source or store
 // is logged and the rest carries on.
 import type { AlertState, AlertTarget, AlertTransition } from '../alerts/types.js';
 import { silenceMatches } from '../alerts/targets.js';
@@ -132,8 +132,8 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
       const vm = viewModel(t, states);
       inOutboxTransaction(db, () => {
         insertAlertMessage(db, { messageKey, fingerprint: t.fingerprint, startedAt: t.startedAt, channel }, now);
-        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'post', channel, message: checked(renderAlertParent(vm), 'parent', t) }, now);
-        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, message: checked(renderAlertDetails(vm), 'details', t) }, now);
+        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'post', channel, priority: 'alert', message: checked(renderAlertParent(vm), 'parent', t) }, now);
+        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', message: checked(renderAlertDetails(vm), 'details', t) }, now);
       });
       return true;
     }
@@ -141,10 +141,10 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
     const vm = viewModel(t, states);
     const channel = existing.channel;
     inOutboxTransaction(db, () => {
-      enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'update', channel, message: checked(renderAlertParent(vm), 'parent', t) }, now);
+      enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'update', channel, priority: 'alert', message: checked(renderAlertParent(vm), 'parent', t) }, now);
       if (!t.silenced && REPLY_EVENTS.has(t.event)) {
         const entry = renderAlertTimelineEntry(t, { criticalMention: config.slack.criticalMention ?? null });
-        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, message: checked(entry, 'timeline', t) }, now);
+        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', message: checked(entry, 'timeline', t) }, now);
       }
     });
     return true;

@@ -364,4 +364,10 @@ CREATE TABLE digest_schedules (
   first_started_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+  // 7: outbox priority. Alerts and remediation approval messages share a channel and its rate
+  // limit (about one message per second); 1 = an alert, sent ahead of the other ops of its
+  // channel. It orders only the heads of ordering keys, so the order within a key is unchanged.
+  `
+ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1));
+`,
 ];

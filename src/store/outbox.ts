@@ -4,7 +4,9 @@
 //
 // Ordering: ops with the same ordering key (an alert's fingerprint) are sent strictly in id
 // order. Only the oldest open op of a key (its head) can be claimed, so a later update or reply
-// never overtakes the parent it refers to, not even while the parent waits for a retry.
+// never overtakes the parent it refers to, not even while the parent waits for a retry. Among
+// the heads, alerts go first (priority), then the rest, each oldest first: twenty approval
+// messages queued for a channel do not push its alerts back behind its rate limit.
 //
 // Also here: alert_messages, which alert message (fingerprint + episode) lives where in Slack.
 // Plain data only: payloads are opaque JSON to the store (the Slack code renders them).
@@ -13,6 +15,8 @@ import { parseJsonOr, perDatabase, type Database } from './database.js';
 import { guard } from './store-error.js';
 
 export type OutboxOp = 'post' | 'update' | 'reply';
+/** 'alert': sent ahead of the 'normal' heads (remediation messages, the digest) of any key. */
+export type OutboxPriority = 'alert' | 'normal';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'superseded';
 
 export interface NewOutboxEntry {
@@ -28,6 +32,8 @@ export interface NewOutboxEntry {
   channel: string;
   /** JSON-serialisable; opaque to the store. */
   payload: unknown;
+  /** Default 'normal'. */
+  priority?: OutboxPriority;
 }
 
 export interface OutboxEntry {
@@ -37,6 +43,7 @@ export interface OutboxEntry {
   op: OutboxOp;
   channel: string;
   payload: unknown;
+  priority: OutboxPriority;
   status: OutboxStatus;
   /** Failed attempts that count towards the dispatcher's maxAttempts (rate limits do not). */
   attempts: number;
@@ -69,6 +76,7 @@ interface OutboxRow {
   op: string;
   channel: string;
   payload: string;
+  priority: number;
   status: string;
   attempts: number;
   next_attempt_at: number;
@@ -126,6 +134,7 @@ export function enqueueOutbox(db: Database, entry: NewOutboxEntry, now: number):
         op: entry.op,
         channel: entry.channel,
         payload: JSON.stringify(entry.payload),
+        priority: entry.priority === 'alert' ? 1 : 0,
         now,
       });
       return Number(result.lastInsertRowid);
@@ -139,8 +148,9 @@ export interface ClaimOptions {
 }
 
 /**
- * The oldest due head of any ordering key, marked `sending`; null when none is due. A key whose
- * head is not due (waiting for a retry) or is being sent sends nothing else meanwhile.
+ * The first due head of any ordering key (alerts first, then oldest first), marked `sending`;
+ * null when none is due. A key whose head is not due (waiting for a retry) or is being sent
+ * sends nothing else meanwhile.
  */
 export function claimNextDue(db: Database, now: number, options: ClaimOptions = {}): OutboxEntry | null {
   return guard(db, () => {
@@ -157,7 +167,7 @@ export function claimNextDue(db: Database, now: number, options: ClaimOptions = 
   });
 }
 
-/** Open heads (one per ordering key), oldest first: what the dispatcher may send next. */
+/** Open heads (one per ordering key), alerts first, then oldest first: what the dispatcher may send next. */
 export function listOutboxHeads(db: Database): OutboxEntry[] {
   return guard(db, () => (statementsFor(db).heads.all() as OutboxRow[]).map(entryFromRow));
 }
@@ -284,6 +294,7 @@ function entryFromRow(row: OutboxRow): OutboxEntry {
     op: row.op as OutboxOp,
     channel: row.channel,
     payload: parseJsonOr<unknown>(row.payload, null),
+    priority: row.priority === 1 ? 'alert' : 'normal',
     status: row.status as OutboxStatus,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -311,8 +322,8 @@ function messageFromRow(row: AlertMessageRow): AlertMessage {
 const statementsFor = perDatabase((db): Statements => {
   return {
     insert: db.prepare(`
-      INSERT INTO outbox (ordering_key, message_key, op, channel, payload, status, attempts, next_attempt_at, created_at, updated_at)
-      VALUES (@ordering_key, @message_key, @op, @channel, @payload, 'pending', 0, @now, @now, @now)`),
+      INSERT INTO outbox (ordering_key, message_key, op, channel, payload, priority, status, attempts, next_attempt_at, created_at, updated_at)
+      VALUES (@ordering_key, @message_key, @op, @channel, @payload, @priority, 'pending', 0, @now, @now, @now)`),
     supersede: db.prepare(`
       UPDATE outbox SET status = 'superseded', updated_at = @now
       WHERE message_key = @message_key AND op = 'update' AND status = 'pending'`),
@@ -321,7 +332,7 @@ const statementsFor = perDatabase((db): Statements => {
       SELECT * FROM outbox o
       WHERE o.${OPEN}
         AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.${OPEN} AND p.id < o.id)
-      ORDER BY o.id`),
+      ORDER BY o.priority DESC, o.id`),
     byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
     claim: db.prepare(`UPDATE outbox SET status = 'sending', updated_at = @now WHERE id = @id AND status = 'pending'`),
     sent: db.prepare(`UPDATE outbox SET status = 'sent', result_ts = @result_ts, last_error = NULL, updated_at = @now WHERE id = @id`),

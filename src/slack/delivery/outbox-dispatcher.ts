@@ -1,6 +1,7 @@
-// Sends the outbox to a MessageSink: in order per ordering key (the alert fingerprint), at most
-// about one message per second per channel (chat.postMessage's limit), retrying what may succeed
-// later and giving up only on what never will. All retry state lives in SQLite, so a restart
+// Sends the outbox to a MessageSink: in order per ordering key (the alert fingerprint), alerts
+// ahead of the other ops of a channel, at most about one message per second per channel
+// (chat.postMessage's limit), retrying what may succeed later and giving up only on what never
+// will. All retry state lives in SQLite, so a restart
 // carries on where the last process stopped.
 //
 // - 429: retry exactly after Retry-After (no jitter: Slack said when), and hold the channel
@@ -24,6 +25,7 @@ import {
   markOutboxSent,
   type OutboxEntry,
   type OutboxOp,
+  type OutboxPriority,
   releaseClaimedOutbox,
   setAlertMessagePosted,
 } from '../../store/outbox.js';
@@ -43,12 +45,14 @@ export interface SlackOp {
   op: OutboxOp;
   channel: string;
   message: SlackMessage;
+  /** 'alert' goes ahead of the other ops of its channel; default 'normal'. */
+  priority?: OutboxPriority;
 }
 
 /** Enqueues one Slack op (see store/outbox.ts enqueueOutbox); returns its id. */
 export function enqueueSlackOp(db: Database, op: SlackOp, now: number): number {
   const payload: OutboxPayload = { message: op.message };
-  return enqueueOutbox(db, { orderingKey: op.orderingKey, messageKey: op.messageKey, op: op.op, channel: op.channel, payload }, now);
+  return enqueueOutbox(db, { orderingKey: op.orderingKey, messageKey: op.messageKey, op: op.op, channel: op.channel, payload, priority: op.priority ?? 'normal' }, now);
 }
 
 export interface OutboxDispatcherOptions {
