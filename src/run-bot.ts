@@ -37,7 +37,8 @@ import { createUsergroupLookup } from './slack/usergroup-lookup.js';
 import { storeHistoryReader } from './store/alert-state.js';
 import { type DataDirLock, DataDirLockedError, lockDataDir } from './store/data-dir-lock.js';
 import { closeDatabase, openDatabase } from './store/database.js';
-import { enforceRetention } from './store/retention.js';
+import { pruneRecords, type RecordLimits } from './store/prune-records.js';
+import { enforceRetention, type RetentionOptions } from './store/retention.js';
 import { recordSnapshot } from './store/samples.js';
 
 export interface BotDeps {
@@ -53,8 +54,26 @@ export interface BotDeps {
 
 /** How often history retention runs; cheap, but no need to do it every poll. */
 const RETENTION_EVERY_MS = 5 * 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** The channel console mode "posts" to when none is configured. */
 const CONSOLE_CHANNEL = 'console';
+
+/** What each table keeps (history.*), with the floors the features reading them need. */
+export function retentionLimits(config: Config, runbooks: readonly Pick<Runbook, 'cooldownMs'>[]): { samples: RetentionOptions; records: RecordLimits } {
+  const { history } = config;
+  return {
+    samples: { rawMs: history.raw, rollupMs: history.rollups, rollupIntervalMs: history.rollupInterval },
+    records: {
+      alertsMs: history.alerts,
+      outboxMs: history.outbox,
+      // A marker pruned inside the catch-up window would let a restart send that day again.
+      digestMarkersMs: Math.max(history.outbox, config.digest.catchUpWithin + DAY_MS),
+      // The cooldown and hourly limit read past executions: keep them for the longest cooldown.
+      remediationsMs: Math.max(history.remediations, HOUR_MS, ...runbooks.map((rb) => rb.cooldownMs)),
+    },
+  };
+}
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'memwarden.db');
@@ -174,13 +193,15 @@ async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Pro
   const oomWatcher = watchOomEvents({ docker: deps.docker, logger: logger.child({ source: 'docker-events' }) });
 
   let lastRetention = 0;
+  const limits = retentionLimits(config, runbooks);
   const onSnapshot = (collected: Snapshot, log: Logger) => {
     const snapshot: Snapshot = { ...collected, oomEvents: oomWatcher.drain() };
     recordSnapshot(db, snapshot, config.poll.topGroups);
     const now = Date.parse(snapshot.takenAt);
     void remediation.tick(now);
     if (now - lastRetention >= RETENTION_EVERY_MS) {
-      enforceRetention(db, now, { rawMs: config.history.raw, rollupMs: config.history.rollups, rollupIntervalMs: config.history.rollupInterval });
+      enforceRetention(db, now, limits.samples);
+      pruneRecords(db, now, limits.records);
       lastRetention = now;
     }
     const transitions: AlertTransition[] = engine.evaluate(snapshot, previous, history);
