@@ -113,6 +113,11 @@ interface Statements {
   release: BetterSqlite3.Statement;
   openPostFor: BetterSqlite3.Statement;
   prune: BetterSqlite3.Statement;
+  open: BetterSqlite3.Statement;
+  all: BetterSqlite3.Statement;
+  insertWhole: BetterSqlite3.Statement;
+  allMessages: BetterSqlite3.Statement;
+  putMessage: BetterSqlite3.Statement;
   getMessage: BetterSqlite3.Statement;
   latestMessage: BetterSqlite3.Statement;
   insertMessage: BetterSqlite3.Statement;
@@ -145,6 +150,10 @@ export function enqueueOutbox(db: Database, entry: NewOutboxEntry, now: number):
 export interface ClaimOptions {
   /** Channels that must not be sent to now (per-channel rate limit); their heads wait. */
   skipChannels?: ReadonlySet<string>;
+  /** Ordering keys whose heads must wait (their older ops are queued elsewhere). */
+  skipKeys?: ReadonlySet<string>;
+  /** Only alert ops (priority 'alert'). */
+  onlyAlerts?: boolean;
 }
 
 /**
@@ -158,7 +167,8 @@ export function claimNextDue(db: Database, now: number, options: ClaimOptions = 
     return db.transaction(() => {
       for (const row of s.heads.all() as OutboxRow[]) {
         if (row.status !== 'pending' || row.next_attempt_at > now) continue;
-        if (options.skipChannels?.has(row.channel)) continue;
+        if (options.skipChannels?.has(row.channel) || options.skipKeys?.has(row.ordering_key)) continue;
+        if (options.onlyAlerts && row.priority !== 1) continue;
         s.claim.run({ id: row.id, now });
         return entryFromRow({ ...row, status: 'sending', updated_at: now });
       }
@@ -232,6 +242,40 @@ export function hasOpenPost(db: Database, messageKey: string): boolean {
   return guard(db, () => statementsFor(db).openPostFor.get(messageKey) !== undefined);
 }
 
+/** Every op not yet sent or given up on (pending or being sent): its id and ordering key. */
+export function listOpenOutbox(db: Database): { id: number; orderingKey: string }[] {
+  return guard(db, () => (statementsFor(db).open.all() as { id: number; ordering_key: string }[]).map((row) => ({ id: row.id, orderingKey: row.ordering_key })));
+}
+
+/** Every op, in id order, whatever its status (to move the in-memory outbox into the database). */
+export function listOutboxEntries(db: Database): OutboxEntry[] {
+  return guard(db, () => (statementsFor(db).all.all() as OutboxRow[]).map(entryFromRow));
+}
+
+/** Inserts an op as it is (status, attempts, times, result) under a new id; returns the id. */
+export function insertOutboxEntry(db: Database, entry: OutboxEntry): number {
+  return guard(db, () =>
+    Number(
+      statementsFor(db).insertWhole.run({
+        ordering_key: entry.orderingKey,
+        message_key: entry.messageKey,
+        op: entry.op,
+        channel: entry.channel,
+        payload: JSON.stringify(entry.payload),
+        priority: entry.priority === 'alert' ? 1 : 0,
+        status: entry.status,
+        attempts: entry.attempts,
+        next_attempt_at: entry.nextAttemptAt,
+        plain_text: entry.plainText ? 1 : 0,
+        last_error: entry.lastError,
+        result_ts: entry.resultTs,
+        created_at: entry.createdAt,
+        updated_at: entry.updatedAt,
+      }).lastInsertRowid,
+    ),
+  );
+}
+
 /** Deletes sent, failed and superseded ops last touched before `beforeMs`; returns how many. */
 export function pruneOutbox(db: Database, beforeMs: number): number {
   return guard(db, () => statementsFor(db).prune.run(beforeMs).changes);
@@ -259,6 +303,27 @@ export interface NewAlertMessage {
   fingerprint: string;
   startedAt: number;
   channel: string;
+}
+
+/** Every alert message (to move the in-memory outbox into the database). */
+export function listAlertMessages(db: Database): AlertMessage[] {
+  return guard(db, () => (statementsFor(db).allMessages.all() as AlertMessageRow[]).map(messageFromRow));
+}
+
+/** Writes an alert message as it is, replacing the row of the same key. */
+export function putAlertMessage(db: Database, message: AlertMessage): void {
+  guard(db, () =>
+    statementsFor(db).putMessage.run({
+      message_key: message.messageKey,
+      fingerprint: message.fingerprint,
+      started_at: message.startedAt,
+      channel: message.channel,
+      channel_id: message.channelId,
+      parent_ts: message.parentTs,
+      created_at: message.createdAt,
+      updated_at: message.updatedAt,
+    }),
+  );
 }
 
 /** Records that the parent of `messageKey` is on its way to `channel` (ts unknown until posted). */
@@ -345,6 +410,17 @@ const statementsFor = perDatabase((db): Statements => {
     release: db.prepare(`UPDATE outbox SET status = 'pending', updated_at = @now WHERE status = 'sending'`),
     openPostFor: db.prepare(`SELECT 1 FROM outbox WHERE message_key = ? AND op = 'post' AND ${OPEN} LIMIT 1`),
     prune: db.prepare(`DELETE FROM outbox WHERE status NOT IN ('pending', 'sending') AND updated_at < ?`),
+    open: db.prepare(`SELECT id, ordering_key FROM outbox WHERE ${OPEN} ORDER BY id`),
+    all: db.prepare('SELECT * FROM outbox ORDER BY id'),
+    insertWhole: db.prepare(`
+      INSERT INTO outbox (ordering_key, message_key, op, channel, payload, priority, status, attempts, next_attempt_at, plain_text,
+        last_error, result_ts, created_at, updated_at)
+      VALUES (@ordering_key, @message_key, @op, @channel, @payload, @priority, @status, @attempts, @next_attempt_at, @plain_text,
+        @last_error, @result_ts, @created_at, @updated_at)`),
+    allMessages: db.prepare('SELECT * FROM alert_messages ORDER BY created_at, message_key'),
+    putMessage: db.prepare(`
+      INSERT OR REPLACE INTO alert_messages (message_key, fingerprint, started_at, channel, channel_id, parent_ts, created_at, updated_at)
+      VALUES (@message_key, @fingerprint, @started_at, @channel, @channel_id, @parent_ts, @created_at, @updated_at)`),
     getMessage: db.prepare('SELECT * FROM alert_messages WHERE message_key = ?'),
     latestMessage: db.prepare('SELECT * FROM alert_messages WHERE fingerprint = ? ORDER BY started_at DESC LIMIT 1'),
     insertMessage: db.prepare(`

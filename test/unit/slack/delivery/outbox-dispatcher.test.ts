@@ -7,6 +7,7 @@ import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcherOptions } 
 import { type MessageSink, MessageSinkError, type PostResult } from '../../../../src/slack/delivery/message-sink.js';
 import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { countPendingOutbox, getAlertMessage, getOutboxEntry, insertAlertMessage } from '../../../../src/store/outbox.js';
+import { createSpillingOutbox } from '../../../../src/store/outbox-spill.js';
 import { createAlertNotifier } from '../../../../src/slack/alert-notifier.js';
 import { captureLog, type FakeClock, fakeClock, slackConfig, T0, type TempDb, tempDb, transition } from './helpers.js';
 
@@ -307,5 +308,29 @@ describe('outbox dispatcher: alerts ahead of requests in the channel queue', () 
     expect(followup).toBeGreaterThan(1);
     // Only the alert ops queued before it (post, details) precede it; the firing update and reply follow it.
     expect(sink.calls.slice(followup + 1).filter((call) => !call.text.startsWith('approval')).map((call) => call.kind)).toEqual(['update', 'post']);
+  });
+});
+
+describe('outbox dispatcher: a database that refuses writes', () => {
+  it('delivers the alerts queued while the database refuses writes, from memory, and moves them into it once it takes writes, without sending any twice', async () => {
+    const sink = scriptedSink(clock);
+    const refusals: string[] = [];
+    const outbox = createSpillingOutbox(t.db, { onRefused: (err) => refusals.push(err.code) });
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0, outbox });
+    const notifier = createAlertNotifier({ db: t.db, config: slackConfig(), findingsFor: () => [], clock: clock.clock, outbox });
+    t.db.pragma('query_only = ON');
+    notifier.notify([transition({ event: 'pending', from: 'inactive', to: 'pending' })]);
+    notifier.notify([transition()]);
+    expect(await d.drain()).toEqual({ sent: 4, failed: 0, retrying: 0 });
+    expect(sink.calls.map((c) => c.kind)).toEqual(['post', 'post', 'update', 'post']);
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(countPendingOutbox(t.db)).toBe(0);
+
+    t.db.pragma('query_only = OFF');
+    expect(await d.drain()).toEqual({ sent: 0, failed: 0, retrying: 0 });
+    expect(sink.calls).toHaveLength(4);
+    const stored = t.db.prepare('SELECT op, status FROM outbox ORDER BY id').all();
+    expect(stored).toEqual(['post', 'reply', 'update', 'reply'].map((op) => ({ op, status: 'sent' })));
+    expect(getAlertMessage(t.db, `${transition().fingerprint}:${T0}`)).toMatchObject({ parentTs: '100.1' });
   });
 });
