@@ -63,15 +63,22 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   }
 }
 
-/** Checkpoints the WAL into the main file (so a copy of the .db alone is a full backup), then closes. */
-export function closeDatabase(db: Database): void {
-  if (!db.open) return;
+/**
+ * Checkpoints the WAL into the main file (so a copy of the .db alone is a full backup), then
+ * closes. Never throws: a database that cannot be written now (a full disk) is closed without
+ * the checkpoint, which loses nothing (the next open replays the WAL); that error is returned.
+ */
+export function closeDatabase(db: Database): Error | null {
+  if (!db.open) return null;
+  let problem: Error | null = null;
   try {
     db.pragma('optimize');
     db.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    db.close();
+  } catch (err) {
+    problem = toStoreError(err, db.name) ?? (err instanceof Error ? err : new Error(String(err)));
   }
+  db.close();
+  return problem;
 }
 
 /**

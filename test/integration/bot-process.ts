@@ -3,7 +3,7 @@
 // between it and the daemon: a second, scratch Docker engine a test may stop, and a proxy on a
 // unix socket that holds chosen requests to the real daemon (to catch the bot mid-poll).
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePort, waitUntil } from './test-env.js';
@@ -59,7 +59,12 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
 
 export interface Health {
   status: string;
-  checks: { docker: { ok: boolean; detail: string }; poll: { ok: boolean; detail: string }; slack: { ok: boolean; mode: string; detail: string } };
+  checks: {
+    docker: { ok: boolean; detail: string };
+    poll: { ok: boolean; detail: string };
+    slack: { ok: boolean; mode: string; detail: string };
+    store?: { ok: boolean; detail: string };
+  };
 }
 
 /** Polls /healthz until its HTTP status is `status`; returns the body. */
@@ -78,6 +83,54 @@ export function waitForHealth(bot: BotProcess, status: 200 | 503, timeoutMs = 30
     },
     { timeoutMs, intervalMs: 200 },
   );
+}
+
+export interface SmallDisk {
+  dir: string;
+  /** Fills the filesystem up to the last block (a filler file), so nothing more can be written. */
+  fill(): void;
+  /** Space back: removes the filler. */
+  free(): void;
+  /** Unmounts and removes the directory (after everything using it has stopped). */
+  remove(): void;
+}
+
+/**
+ * A real filesystem that runs out of space: a tmpfs of `bytes` mounted at `dir` (these machines
+ * run the tests as root). memwarden sees ENOSPC exactly as on a full disk.
+ */
+export function smallDisk(dir: string, bytes: number): SmallDisk {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
+  const filler = join(dir, 'filler');
+  return {
+    dir,
+    fill() {
+      const fd = openSync(filler, 'a');
+      try {
+        for (const size of [1024 * 1024, 64 * 1024, 4096, 512, 1]) {
+          const chunk = Buffer.alloc(size, 1);
+          for (;;) {
+            try {
+              writeSync(fd, chunk);
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
+              throw err;
+            }
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
+    free() {
+      rmSync(filler, { force: true });
+    },
+    remove() {
+      execFileSync('umount', [dir], { stdio: 'pipe' });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface ScratchEngine {

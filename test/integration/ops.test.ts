@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { type BotProcess, holdingDockerProxy, runCli, scratchEngine, spawnBot, waitForHealth } from './bot-process.js';
+import { type BotProcess, holdingDockerProxy, runCli, scratchEngine, type SmallDisk, smallDisk, spawnBot, waitForHealth } from './bot-process.js';
 import { FAKE_SLACK_API, FAKE_SLACK_HOOKS } from './fixtures/fake-slack-preload-urls.js';
-import { describeWithEnv, docker, freePort, startCeleryWorker, uniqueName, useTestEnv, waitUntil } from './test-env.js';
+import { describeWithEnv, docker, freePort, startBusybox, startCeleryWorker, TMP_CONTAINER_PREFIX, uniqueName, useTestEnv, waitUntil } from './test-env.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const PRELOAD = join(REPO, 'test/integration/fixtures/fake-slack-preload.ts');
@@ -306,6 +306,143 @@ describeWithEnv('memwarden run: /metrics, /healthz and shutdown', () => {
       proxy.release();
       await proxy.close();
       setup?.worker.stop();
+    }
+  });
+
+  /** memwarden run with fake Slack on a data dir of its own, alerting on one probe container only. */
+  async function startOnSmallDisk(disk: SmallDisk, probePrefix: string) {
+    const outside = tempDir('mw-full-');
+    const slackLog = join(outside, 'slack.jsonl');
+    writeFileSync(slackLog, '');
+    const configFile = join(outside, 'memwarden.yml');
+    const defaults = ['host-memory-used', 'host-available-low', 'memory-pressure-some', 'memory-pressure-full', 'container-near-limit', 'container-no-limit-large', 'process-group-large', 'oom-kill', 'memory-leak-suspected'];
+    writeFileSync(
+      configFile,
+      [
+        'digest:',
+        '  enabled: false',
+        'alerts:',
+        '  rules:',
+        ...defaults.map((id) => `    ${id}: { enabled: false }`),
+        '    probe-container-large:',
+        '      kind: container-usage-bytes',
+        '      warning: 1024GiB',
+        `      overrides: { "${probePrefix}*": { warning: 1KiB, for: 0s } }`,
+        '',
+      ].join('\n'),
+    );
+    const bot = await start({
+      preload: PRELOAD,
+      args: ['--config', configFile],
+      env: {
+        MEMWARDEN_DATA_DIR: disk.dir,
+        MEMWARDEN_POLL_INTERVAL: '1s',
+        SLACK_BOT_TOKEN: 'xoxb-0000-ops-test',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: `${FAKE_SLACK_API}/api/`,
+        SLACK_CHANNEL: CHANNEL,
+        PORT: String(await freePort()),
+        MW_FAKE_SLACK_LOG: slackLog,
+      },
+    });
+    const slackCalls = () =>
+      readFileSync(slackLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { at: number; method: string; body: Record<string, unknown>; ts?: string });
+    const parents = (pattern: RegExp) => slackCalls().filter((c) => c.method === 'chat.postMessage' && c.body.thread_ts === undefined && pattern.test(String(c.body.text)));
+    return { bot, slackCalls, parents };
+  }
+
+  it('a database that runs out of space while an alert condition holds: the alert and a "cannot write" alert reach Slack once each, /healthz says so, and everything queued is in the database once space is back', async () => {
+    const disk = smallDisk(join(tempDir('mw-disk-'), 'data'), 6 * 1024 * 1024);
+    const probe = `${TMP_CONTAINER_PREFIX}fullprobe-${uniqueName('c').slice(2)}`;
+    let container: ReturnType<typeof startBusybox> | undefined;
+    try {
+      const { bot, slackCalls, parents } = await startOnSmallDisk(disk, probe);
+      await waitForHealth(bot, 200);
+      disk.fill();
+      // The alert condition starts to hold only now, with the disk full.
+      container = startBusybox(probe.slice(TMP_CONTAINER_PREFIX.length), ['sleep', '3600']);
+
+      const full = await waitForHealth(bot, 503);
+      expect(full.checks.store, JSON.stringify(full)).toMatchObject({ ok: false, detail: expect.stringMatching(/^cannot write the database: SQLITE_FULL/) });
+      const probeAlert = new RegExp(container.container.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'));
+      const cannotWrite = /^memwarden cannot write its database \(SQLITE_FULL: database or disk is full\)/;
+      await waitUntil('the alert and the "cannot write" alert in Slack', () => (parents(probeAlert).length > 0 && parents(cannotWrite).length > 0 ? true : undefined), { timeoutMs: 30_000 });
+
+      // Both went out while the disk was still full, from memory.
+      const freedAt = Date.now();
+      expect(parents(probeAlert)[0]?.at).toBeLessThan(freedAt);
+      expect(parents(cannotWrite)[0]?.at).toBeLessThan(freedAt);
+      disk.free();
+      await waitForHealth(bot, 200);
+      // Everything that was queued while the disk was full is in the database now, as sent.
+      const queued = await waitUntil(
+        'the ops held in memory to be in the database',
+        () => {
+          const db = new Database(join(disk.dir, 'memwarden.db'), { readonly: true });
+          try {
+            const rows = db.prepare("SELECT ordering_key, op, status, payload FROM outbox ORDER BY id").all() as { ordering_key: string; op: string; status: string; payload: string }[];
+            const probeRows = rows.filter((r) => probeAlert.test(r.payload));
+            const storeRows = rows.filter((r) => r.ordering_key === 'memwarden:store');
+            const open = rows.filter((r) => r.status === 'pending' || r.status === 'sending');
+            const transitions = db.prepare("SELECT count(*) AS n FROM alert_transitions WHERE rule_id = 'probe-container-large' AND event = 'firing'").get() as { n: number };
+            return probeRows.length >= 2 && storeRows.length >= 1 && open.length === 0 && transitions.n === 1 ? { probeRows, storeRows } : undefined;
+          } finally {
+            db.close();
+          }
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(queued.probeRows.map((r) => `${r.op} ${r.status}`).slice(0, 2)).toEqual(['post sent', 'reply sent']);
+      expect(queued.storeRows[0]).toMatchObject({ op: 'post', status: 'sent' });
+      // Delivered once each: moving the queue into the database sent nothing again.
+      expect(parents(probeAlert)).toHaveLength(1);
+      expect(parents(cannotWrite)).toHaveLength(1);
+      // And the "cannot write" alert says it is over, in its message and its thread.
+      const storeTs = parents(cannotWrite)[0]?.ts;
+      await waitUntil('the "cannot write" alert to be resolved', () =>
+        slackCalls().some((c) => c.method === 'chat.postMessage' && c.body.thread_ts === storeTs && /can write its database again/.test(String(c.body.text))) &&
+        slackCalls().some((c) => c.method === 'chat.update' && c.body.ts === storeTs && /^Resolved: memwarden cannot write its database/.test(String(c.body.text)))
+          ? true
+          : undefined,
+      );
+      expect(slackCalls().filter((c) => c.method === 'unmatched')).toEqual([]);
+
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited).code, bot.output().slice(-3000)).toBe(0);
+    } finally {
+      container?.stop();
+      for (const bot of bots.splice(0)) {
+        if (bot.child.exitCode === null && bot.child.signalCode === null) {
+          bot.child.kill('SIGKILL');
+          await bot.exited;
+        }
+      }
+      disk.remove();
+    }
+  });
+
+  it('SIGTERM while the database cannot be written: memwarden still exits 0', async () => {
+    const disk = smallDisk(join(tempDir('mw-disk-'), 'data'), 6 * 1024 * 1024);
+    try {
+      const { bot } = await startOnSmallDisk(disk, `${TMP_CONTAINER_PREFIX}none-`);
+      await waitForHealth(bot, 200);
+      disk.fill();
+      await waitForHealth(bot, 503);
+      bot.child.kill('SIGTERM');
+      const exit = await bot.exited;
+      expect(exit.code, bot.output().slice(-3000)).toBe(0);
+      expect(bot.logs('Stopped')).toHaveLength(1);
+    } finally {
+      for (const bot of bots.splice(0)) {
+        if (bot.child.exitCode === null && bot.child.signalCode === null) {
+          bot.child.kill('SIGKILL');
+          await bot.exited;
+        }
+      }
+      disk.remove();
     }
   });
 });
