@@ -10,8 +10,9 @@
 //      what malloc holds is in use), with a forced full GC at each checkpoint (live data only),
 //      with jemalloc preloaded (when installed) and with V8's young generation capped
 //      (--max-semi-space-size=4); counts malloc traffic per poll with heaptrack (when installed);
-//   5. writes everything to docs/benchmarks.md (overwritten: results are never hand-edited), and
-//      removes its containers, also on failure or Ctrl-C.
+//   5. writes everything to docs/benchmarks.md (overwritten: results are never hand-edited; the
+//      durability section of bench/durability.bench.ts is kept), and removes its containers,
+//      also on failure or Ctrl-C.
 //
 // Options: --iterations N (20) --warmup N (2) --containers N (20) --polls N (1000)
 //          --out FILE (docs/benchmarks.md) --max-start-load X (nproc/2) --load-wait SECONDS (300)
@@ -31,6 +32,7 @@ import { collectContainers } from '../src/collect/containers.js';
 import { collectHost } from '../src/collect/host.js';
 import { collectProcesses } from '../src/collect/processes.js';
 import type { Snapshot } from '../src/collect/types.js';
+import { keptDurability } from './report-sections.js';
 import { enginePids, hostBusyTicks, processTicks, type Summary, summarize, ticksOf } from './stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -697,7 +699,9 @@ async function main(): Promise<void> {
     semispace,
     churn,
   });
-  writeFileSync(OUT, markdown);
+  // The durability section is bench/durability.bench.ts's (npm run bench runs it next): kept as it was.
+  const kept = keptDurability(OUT);
+  writeFileSync(OUT, kept === '' ? markdown : `${markdown.trimEnd()}\n\n${kept}\n`);
   log(`wrote ${OUT}`);
   process.stdout.write(markdown);
 }
@@ -786,10 +790,11 @@ function render(r: ReportInput): string {
     '',
     'How much a memwarden snapshot costs next to the tools it replaces, and whether the bot itself',
     'stays flat over a long run (issue "Measure memory exactly"). Everything below was written by',
-    '`bench/snapshot.bench.ts`; do not edit it by hand, run the benchmark again.',
+    '`bench/snapshot.bench.ts`, except the last section (durable commits), written by',
+    '`bench/durability.bench.ts`; do not edit it by hand, run the benchmark again.',
     '',
     '```sh',
-    'npm run bench            # builds, then: node --import tsx bench/snapshot.bench.ts',
+    'npm run bench            # builds, then: node --import tsx bench/snapshot.bench.ts, then bench/durability.bench.ts',
     '```',
     '',
     `Generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, ${ITERATIONS} timed iterations after ${WARMUP} warm-ups, ${POLLS} polls.`,

@@ -1,5 +1,6 @@
 // `memwarden run`: open the store, poll, record history, evaluate alerts, deliver them to Slack
 // (or print them in console mode) and shut down cleanly on SIGTERM or SIGINT.
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { createAlertEngine } from './alerts/alert-engine.js';
@@ -21,23 +22,30 @@ import type { Finding } from './diagnose/types.js';
 import { formatBytes } from './format/units.js';
 import { loadRunbooks } from './remediate/load-runbooks.js';
 import { createGroupCache } from './remediate/group-cache.js';
+import type { Runbook } from './remediate/runbook-schema.js';
 import { createRemediation } from './remediate/remediation.js';
 import type { Logger } from './log/logger.js';
 import { defaultStaleAfterMs, evaluateHealth } from './ops/health.js';
+import { createStoreWriteMonitor } from './ops/store-writes.js';
 import { createBotMetrics } from './ops/metrics.js';
 import { startOpsServer } from './ops/ops-server.js';
 import { createAlertNotifier } from './slack/alert-notifier.js';
 import { createSlackChartSink } from './slack/delivery/chart-upload.js';
 import type { BotServices } from './slack/bot-services.js';
-import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcher } from './slack/delivery/outbox-dispatcher.js';
+import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcher, type OutboxPayload } from './slack/delivery/outbox-dispatcher.js';
 import { createOutboxWebClient } from './slack/delivery/web-api-sink.js';
 import { createSilenceNotes } from './slack/silence-notes.js';
 import { startSlack } from './slack/start-slack.js';
+import { createStoreAlert } from './slack/store-alert.js';
 import { createUsergroupLookup } from './slack/usergroup-lookup.js';
 import { storeHistoryReader } from './store/alert-state.js';
+import { type DataDirLock, DataDirLockedError, lockDataDir } from './store/data-dir-lock.js';
 import { closeDatabase, openDatabase } from './store/database.js';
-import { enforceRetention } from './store/retention.js';
+import { createSpillingOutbox } from './store/outbox-spill.js';
+import { pruneRecords, type RecordLimits } from './store/prune-records.js';
+import { enforceRetention, type RetentionOptions } from './store/retention.js';
 import { recordSnapshot } from './store/samples.js';
+import { StoreError, storeErrorReason } from './store/store-error.js';
 
 export interface BotDeps {
   config: Config;
@@ -52,15 +60,32 @@ export interface BotDeps {
 
 /** How often history retention runs; cheap, but no need to do it every poll. */
 const RETENTION_EVERY_MS = 5 * 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** The channel console mode "posts" to when none is configured. */
 const CONSOLE_CHANNEL = 'console';
+
+/** What each table keeps (history.*), with the floors the features reading them need. */
+export function retentionLimits(config: Config, runbooks: readonly Pick<Runbook, 'cooldownMs'>[]): { samples: RetentionOptions; records: RecordLimits } {
+  const { history } = config;
+  return {
+    samples: { rawMs: history.raw, rollupMs: history.rollups, rollupIntervalMs: history.rollupInterval },
+    records: {
+      alertsMs: history.alerts,
+      outboxMs: history.outbox,
+      // A marker pruned inside the catch-up window would let a restart send that day again.
+      digestMarkersMs: Math.max(history.outbox, config.digest.catchUpWithin + DAY_MS),
+      // The cooldown and hourly limit read past executions: keep them for the longest cooldown.
+      remediationsMs: Math.max(history.remediations, HOUR_MS, ...runbooks.map((rb) => rb.cooldownMs)),
+    },
+  };
+}
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'memwarden.db');
 }
 
 export async function runBot(deps: BotDeps): Promise<number> {
-  const { logger } = deps;
   const consoleMode = !deps.config.slack.botToken;
   // Console mode prints every alert, so it needs a channel even when none is configured.
   const config: Config =
@@ -69,6 +94,27 @@ export async function runBot(deps: BotDeps): Promise<number> {
       : deps.config;
   // Runbooks first: an invalid one stops start (exit 2, like a bad config) before anything opens.
   const { runbooks } = loadRunbooks(config.remediation.runbooksDir);
+  // Then the data directory, before the database: a second memwarden must not recover() (mark
+  // interrupted) what the first one is running, nor send its outbox.
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(resolve(config.dataDir), { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() });
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    deps.io.err(`memwarden: ${err.message} (${err.code})`);
+    return EXIT.usage;
+  }
+  try {
+    return await runOwned(deps, config, runbooks);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The bot itself, once this process owns the data directory. */
+async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Promise<number> {
+  const { logger } = deps;
+  const consoleMode = !config.slack.botToken;
   const dbFile = databasePath(config);
   const db = openDatabase(dbFile);
   logger.info(
@@ -78,7 +124,21 @@ export async function runBot(deps: BotDeps): Promise<number> {
   if (consoleMode) deps.io.out('memwarden: console mode (no SLACK_BOT_TOKEN): what would be posted to Slack is printed here.');
 
   const takeSnapshot = () => takeConfiguredSnapshot(deps.docker, config);
-  const engine = createAlertEngine({ db, rules: resolveRules(config.alerts), clock: Date.now });
+  // Assigned once Slack (or the console) is up; the closures below run only after that.
+  // eslint-disable-next-line prefer-const
+  let dispatcher: OutboxDispatcher | undefined;
+  // A database that refuses writes (a full disk, a read-only file) must not stop alerting: the
+  // outbox spills into memory, the alert engine keeps its state in memory, /healthz and a
+  // critical alert say so, and everything is written once the database takes writes again.
+  const storeWrites = createStoreWriteMonitor((state, previousState, at) => {
+    if (!state.writable) logger.error({ reason: state.reason, dbFile }, 'memwarden cannot write its database; alerting goes on, what it queues is held in memory');
+    else logger.info({ dbFile, forMs: previousState.writable ? 0 : at - previousState.since }, 'memwarden can write its database again');
+    storeAlert.changed(state, previousState, at);
+  });
+  const storeRefused = (err: StoreError) => storeWrites.refused(storeErrorReason(err), Date.now());
+  const outbox = createSpillingOutbox(db, { onRefused: storeRefused });
+  const storeAlert = createStoreAlert({ outbox, config, file: dbFile, onEnqueued: () => dispatcher?.wake(), logger: logger.child({ component: 'alerts' }) });
+  const engine = createAlertEngine({ db, rules: resolveRules(config.alerts), clock: Date.now, onSaveRefused: storeRefused });
   const history = storeHistoryReader(db);
   const options = diagnoseOptions(config);
   const findingsOf = (snapshot: Snapshot): Finding[] => diagnose(snapshot, loadDiagnosisHistory(db, snapshot), options);
@@ -86,9 +146,6 @@ export async function runBot(deps: BotDeps): Promise<number> {
   const digestSources = { findings: () => (previous ? findingsOf(previous) : null), hostname: () => previous?.hostname ?? null };
 
   const { botToken, apiUrl } = config.slack;
-  // Assigned once Slack (or the console) is up; the closures below run only after that.
-  // eslint-disable-next-line prefer-const
-  let dispatcher: OutboxDispatcher | undefined;
   const groupsOf = botToken ? createUsergroupLookup({ token: botToken, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) }) : async () => [];
   const remediation = createRemediation({
     db,
@@ -101,7 +158,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
     procRoot: config.paths.proc,
     groupsOf,
     enqueue: (op) => {
-      enqueueSlackOp(db, op, Date.now());
+      outbox.write((target) => enqueueSlackOp(target, op, Date.now()));
       dispatcher?.wake();
     },
     takeSnapshot,
@@ -132,7 +189,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
     return EXIT.usage;
   }
 
-  dispatcher = createOutboxDispatcher({ db, sink: slack.sink, clock: Date.now, logger: logger.child({ component: 'outbox' }) });
+  dispatcher = createOutboxDispatcher({ db, outbox, sink: slack.sink, clock: Date.now, logger: logger.child({ component: 'outbox' }) });
   let roundFindings: Finding[] = [];
   const notifier = createAlertNotifier({
     db,
@@ -141,6 +198,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
     logger: logger.child({ component: 'alerts' }),
     onEnqueued: () => dispatcher?.wake(),
     recommendationIds: (vm) => remediation.recommendationIdsFor(vm),
+    outbox,
   });
   dispatcher.start();
   const digest = startDigest({
@@ -157,15 +215,30 @@ export async function runBot(deps: BotDeps): Promise<number> {
   const oomWatcher = watchOomEvents({ docker: deps.docker, logger: logger.child({ source: 'docker-events' }) });
 
   let lastRetention = 0;
+  const limits = retentionLimits(config, runbooks);
+  /** A write the database may refuse: refused, it is reported (not thrown) and the poll goes on. */
+  const written = (write: () => void): boolean => {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      storeRefused(err);
+      return false;
+    }
+  };
   const onSnapshot = (collected: Snapshot, log: Logger) => {
     const snapshot: Snapshot = { ...collected, oomEvents: oomWatcher.drain() };
-    recordSnapshot(db, snapshot, config.poll.topGroups);
+    const refusalsBefore = storeWrites.refusals();
+    // Before the alerts, but not in their way: a refused write leaves a gap in the history only.
+    written(() => recordSnapshot(db, snapshot, config.poll.topGroups));
     const now = Date.parse(snapshot.takenAt);
     void remediation.tick(now);
-    if (now - lastRetention >= RETENTION_EVERY_MS) {
-      enforceRetention(db, now, { rawMs: config.history.raw, rollupMs: config.history.rollups, rollupIntervalMs: config.history.rollupInterval });
-      lastRetention = now;
-    }
+    const retain = () => {
+      enforceRetention(db, now, limits.samples);
+      pruneRecords(db, now, limits.records);
+    };
+    if (now - lastRetention >= RETENTION_EVERY_MS && written(retain)) lastRetention = now;
     const transitions: AlertTransition[] = engine.evaluate(snapshot, previous, history);
     if (previous === null) {
       log.info(
@@ -176,16 +249,23 @@ export async function runBot(deps: BotDeps): Promise<number> {
     previous = snapshot;
     for (const error of snapshot.errors) log.warn({ source: error.source, error: error.message }, 'A memory source failed');
     if (!snapshot.docker.reachable) log.warn({ reason: snapshot.docker.error }, 'Docker unreachable');
-    if (transitions.length === 0) return;
-    for (const t of transitions) {
-      log.info({ event: t.event, rule: t.ruleId, target: t.target.name, severity: t.severity, silenced: t.silenced }, 'Alert transition');
+    if (transitions.length > 0) {
+      for (const t of transitions) {
+        log.info({ event: t.event, rule: t.ruleId, target: t.target.name, severity: t.severity, silenced: t.silenced }, 'Alert transition');
+      }
+      // Diagnosis only when something changed: it reads the history, which polls need not pay for.
+      roundFindings = findingsOf(snapshot);
+      notifier.notify(transitions);
     }
-    // Diagnosis only when something changed: it reads the history, which polls need not pay for.
-    roundFindings = findingsOf(snapshot);
-    notifier.notify(transitions);
+    if (storeWrites.refusals() === refusalsBefore) storeWrites.pollWritten(now);
   };
 
-  const metrics = createBotMetrics({ db, clock: Date.now, topGroups: config.poll.topGroups });
+  const metrics = createBotMetrics({
+    db,
+    clock: Date.now,
+    topGroups: config.poll.topGroups,
+    storeWrites: { writable: () => storeWrites.state().writable, heldInMemory: () => outbox.heldCount() },
+  });
   const poller = startPoller({
     intervalMs: config.poll.interval,
     logger,
@@ -208,6 +288,7 @@ export async function runBot(deps: BotDeps): Promise<number> {
       staleAfterMs,
       docker: previous ? previous.docker : null,
       slack: slack.link(),
+      store: storeWrites.state(),
       stopping,
     });
   let ops: Awaited<ReturnType<typeof startOpsServer>> | null = null;
@@ -233,11 +314,28 @@ export async function runBot(deps: BotDeps): Promise<number> {
   await remediation.stop(left(2_000));
   // ...then what it and the alerts queued is sent while time is left; the rest stays in the
   // outbox (SQLite) and goes out after the next start.
-  const flushed = await dispatcher.flush(Date.now() + left(1_500));
+  let sent = 0;
+  try {
+    sent = (await dispatcher.flush(Date.now() + left(1_500))).sent;
+  } catch (err) {
+    logger.error({ err }, 'Sending the outbox at shutdown failed; what is queued in the database goes out after the next start');
+  }
+  // Held in memory because the database refused them, and not sent: nothing can keep these.
+  const lost = outbox.unsent();
+  if (lost.length > 0) {
+    logger.error({ unsent: lost.length, messages: lost.slice(0, 20).map((op) => ({ channel: op.channel, op: op.op, text: messageText(op.payload) })) }, 'Slack messages held in memory could not be written to the database and were not sent; they are lost');
+  }
   await ops?.close();
-  closeDatabase(db);
-  logger.info({ sent: flushed.sent, waitedMs: Date.now() - (graceEnd - config.ops.shutdownGrace) }, 'Stopped');
+  const notCheckpointed = closeDatabase(db);
+  if (notCheckpointed) logger.warn({ err: notCheckpointed }, 'Database closed without its checkpoint; the next start replays its WAL, nothing is lost');
+  logger.info({ sent, waitedMs: Date.now() - (graceEnd - config.ops.shutdownGrace) }, 'Stopped');
   return EXIT.ok;
+}
+
+/** The fallback text of an outbox payload, shortened for a log line. */
+function messageText(payload: unknown): string {
+  const text = (payload as OutboxPayload | null)?.message?.text;
+  return typeof text === 'string' ? text.slice(0, 200) : '';
 }
 
 function waitForSignal(): Promise<string> {

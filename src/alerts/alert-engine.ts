@@ -1,9 +1,14 @@
 // The alert engine: evaluates the rules on each snapshot, steps every alert's state machine
 // (also those that saw no observation this round) and persists state and transitions in one
-// transaction. State lives only in the database, read at every round, so a restarted memwarden
+// transaction. State lives in the database, read at every round, so a restarted memwarden
 // carries on where it stopped: no repeated `firing`, no lost alert.
+//
+// When the database refuses a round (a full disk, a read-only file), the rounds go on from the
+// state in memory, so alerts are still evaluated and no transition is announced twice; the next
+// round the database takes stores everything since: the whole state and every transition.
 import type { Snapshot } from '../collect/types.js';
 import type { Database } from '../store/database.js';
+import { StoreError } from '../store/store-error.js';
 import {
   deleteSilence,
   insertSilence,
@@ -21,6 +26,8 @@ export interface AlertEngineOptions {
   rules: readonly AlertRule[];
   /** Epoch milliseconds; a fake in tests. */
   clock: () => number;
+  /** The database refused a round; it is kept in memory and stored with a later one. */
+  onSaveRefused?: (err: StoreError) => void;
 }
 
 export interface AlertEngine {
@@ -41,12 +48,16 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
   const { db, clock } = options;
   const rules = options.rules.filter((rule) => rule.enabled);
   const rulesById = new Map(rules.map((rule) => [rule.id, rule]));
+  /** Rounds the database refused: the state they left, what they removed and their transitions. */
+  let unsaved: { states: Map<string, AlertState>; deleted: Set<string>; transitions: AlertTransition[] } | null = null;
+
+  const currentStates = (): AlertState[] => (unsaved ? [...unsaved.states.values()].sort((a, b) => a.fingerprint.localeCompare(b.fingerprint)) : loadAlertStates(db));
 
   return {
     evaluate(snapshot, previous, history) {
       const now = clock();
       const observations = evaluateRules(rules, snapshot, previous, history, now);
-      const states = new Map(loadAlertStates(db).map((state) => [state.fingerprint, state]));
+      const states = new Map(currentStates().map((state) => [state.fingerprint, state]));
       const silences = listActiveSilences(db, now);
       const results = new Map<string, { before: AlertState | null; result: StepResult }>();
 
@@ -72,15 +83,30 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
       const upserts: AlertState[] = [];
       const deletes: string[] = [];
       const transitions: AlertTransition[] = [];
+      const after = new Map(states);
       for (const [fingerprint, { before, result }] of [...results.entries()].sort(([a], [b]) => a.localeCompare(b))) {
         if (result.state === null) {
           if (before !== null) deletes.push(fingerprint);
+          after.delete(fingerprint);
         } else {
           upserts.push(result.state);
+          after.set(fingerprint, result.state);
         }
         transitions.push(...result.transitions);
       }
-      saveAlertRound(db, { upserts, deletes, transitions });
+      // After refused rounds the database is behind by all of them: store the whole state.
+      const deleted = new Set([...(unsaved?.deleted ?? []), ...deletes].filter((fingerprint) => !after.has(fingerprint)));
+      const round = unsaved
+        ? { upserts: [...after.values()], deletes: [...deleted], transitions: [...unsaved.transitions, ...transitions] }
+        : { upserts, deletes, transitions };
+      try {
+        saveAlertRound(db, round);
+        unsaved = null;
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        unsaved = { states: after, deleted, transitions: round.transitions };
+        options.onSaveRefused?.(err);
+      }
       return transitions;
     },
 
@@ -110,7 +136,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     },
 
     activeAlerts() {
-      return loadAlertStates(db).filter((state) => state.status === 'pending' || state.status === 'firing');
+      return currentStates().filter((state) => state.status === 'pending' || state.status === 'firing');
     },
   };
 }

@@ -10,6 +10,7 @@ import { durationSchema, SLACK_GROUP, SLACK_USER } from './value-schemas.js';
 /** No silence lasts longer than this, an admin's neither (/mem silence takes up to 30d). */
 export const SILENCE_LIMIT_MS = 30 * 86_400_000;
 
+const DAY_MS = 86_400_000;
 const slackId = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,40}$/i, 'expected a Slack id such as "C0123ABCD"');
 const channel = z.string().min(1).max(80);
 
@@ -95,11 +96,23 @@ export const configSchema = z.strictObject({
   history: z
     .strictObject({
       raw: durationSchema.prefault('48h').describe('Raw samples are kept this long, then rolled up.'),
-      rollups: durationSchema.prefault('35d').describe('Rollups (min/avg/max per bucket) are kept this long.'),
+      rollups: durationSchema.prefault('35d').describe('Rollups (min/avg/max per bucket) are kept this long; so are the names of containers, process groups and images not seen since.'),
       rollupInterval: durationSchema.prefault('5m').describe('Rollup bucket size.'),
+      alerts: durationSchema
+        .pipe(z.number().min(2 * DAY_MS, 'expected at least 2d (the digest compares two days of alerts)'))
+        .prefault('35d')
+        .describe('Alert transitions (the alert history), silences that ended and the Slack messages of alerts that are over are kept this long (at least 2d).'),
+      outbox: durationSchema
+        .pipe(z.number().min(3_600_000, 'expected at least 1h'))
+        .prefault('7d')
+        .describe('Slack messages sent or given up on (the outbox) are kept this long (at least 1h); the daily digest\'s sent-markers at least digest.catchUpWithin + 1d, so a restart never sends a day twice.'),
+      remediations: durationSchema
+        .pipe(z.number().min(DAY_MS, 'expected at least 1d'))
+        .prefault('30d')
+        .describe('Finished remediation requests (with their approvals, executions, follow-ups and approval messages) and the fix buttons of alerts are kept this long (at least 1d, and at least the longest runbook cooldown); an older button says it is too old. The audit log is never pruned: it is append-only.'),
     })
     .prefault({})
-    .describe('Retention of the history in the SQLite database.'),
+    .describe('Retention in the SQLite database: every table has a limit here, except the live state (alert state, the remediation switch, digest schedules) and the append-only audit log.'),
   alerts: alertsSchema.describe(
     'Alert rules. They are also the one source of the OK / HIGH / CRITICAL status levels of status and diagnose, and of what the diagnosis calls a leak, so an alert and a status column never disagree.',
   ),

@@ -1,5 +1,7 @@
 // What GET /healthz answers: pure, from facts run-bot already has (the last snapshot, the
-// poller, the Slack connection), so the endpoint itself never touches Docker or Slack.
+// poller, the Slack connection, whether the database takes writes), so the endpoint itself never
+// touches Docker, Slack or the database.
+import type { StoreWriteState } from './store-writes.js';
 
 export type SlackLink =
   | { mode: 'console' }
@@ -14,6 +16,8 @@ export interface HealthInputs {
   /** From the last snapshot: null before the first one. */
   docker: { reachable: boolean; error?: string | null | undefined } | null;
   slack: SlackLink;
+  /** From the last writes: a refused one fails the check at once. */
+  store: StoreWriteState;
   stopping: boolean;
 }
 
@@ -26,7 +30,12 @@ export interface HealthReport {
   status: 'ok' | 'starting' | 'unhealthy' | 'stopping';
   /** 200 only when every check passes. */
   httpStatus: 200 | 503;
-  checks: { poll: HealthCheck & { lastPollAt: string | null; ageSeconds: number | null }; docker: HealthCheck; slack: HealthCheck & { mode: SlackLink['mode'] } };
+  checks: {
+    poll: HealthCheck & { lastPollAt: string | null; ageSeconds: number | null };
+    docker: HealthCheck;
+    slack: HealthCheck & { mode: SlackLink['mode'] };
+    store: HealthCheck;
+  };
 }
 
 export function evaluateHealth(input: HealthInputs): HealthReport {
@@ -53,9 +62,13 @@ export function evaluateHealth(input: HealthInputs): HealthReport {
       ? { ok: true, mode: input.slack.mode, detail: 'console mode (no SLACK_BOT_TOKEN): nothing to connect to' }
       : { ok: input.slack.connected, mode: input.slack.mode, detail: input.slack.detail ?? (input.slack.connected ? 'connected' : 'not connected') };
 
-  const allOk = poll.ok && docker.ok && slack.ok;
+  const store: HealthCheck = input.store.writable
+    ? { ok: true, detail: 'writable' }
+    : { ok: false, detail: `cannot write the database: ${input.store.reason} (for ${seconds(Math.max(0, input.now - input.store.since))}); alerts are held in memory until it can` };
+
+  const allOk = poll.ok && docker.ok && slack.ok && store.ok;
   const status: HealthReport['status'] = input.stopping ? 'stopping' : allOk ? 'ok' : input.lastPollAt === null ? 'starting' : 'unhealthy';
-  return { status, httpStatus: allOk && !input.stopping ? 200 : 503, checks: { poll, docker, slack } };
+  return { status, httpStatus: allOk && !input.stopping ? 200 : 503, checks: { poll, docker, slack, store } };
 }
 
 /** The default staleness: three missed polls plus one slow source is clearly stuck. */

@@ -13,7 +13,9 @@
 //     {oom_kills,restarts}_total {container,compose_project,compose_service},
 //     memwarden_process_group_{pss,rss,uss}_bytes{group,container} (the poll.topGroups largest);
 //   polls (here): memwarden_poll_duration_seconds, memwarden_polls_total{result},
-//     memwarden_last_successful_poll_timestamp_seconds;
+//     memwarden_last_successful_poll_timestamp_seconds; whether the database takes writes
+//     (memwarden_store_writable) and the Slack ops held in memory meanwhile
+//     (memwarden_outbox_held_in_memory_messages);
 //   from the store at scrape time (metrics-store.ts): memwarden_alerts{state,severity},
 //     memwarden_remediation_requests_total{runbook,status}, memwarden_remediation_requests_open
 //     {runbook,status}, memwarden_outbox_pending_messages, memwarden_outbox_oldest_pending_age_seconds,
@@ -48,6 +50,8 @@ export interface BotMetricsDeps {
   clock: () => number;
   /** Process groups with series: the largest by PSS, as many as history keeps (poll.topGroups). */
   topGroups: number;
+  /** Whether the database takes writes, and the outbox ops held in memory while it does not. */
+  storeWrites?: { writable: () => boolean; heldInMemory: () => number };
 }
 
 export function createBotMetrics(deps: BotMetricsDeps): BotMetrics {
@@ -80,6 +84,26 @@ export function createBotMetrics(deps: BotMetricsDeps): BotMetrics {
   // Before the first poll there is no such time: absent, rather than 0 (1970) that would read as
   // "stale for 55 years".
   lastSuccess.remove();
+
+  const { storeWrites } = deps;
+  if (storeWrites) {
+    new Gauge({
+      name: 'memwarden_store_writable',
+      help: 'Whether the database takes writes (1) or refused the last ones (0: full disk, read-only file; alerts are held in memory).',
+      registers: [register],
+      collect() {
+        this.set(storeWrites.writable() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'memwarden_outbox_held_in_memory_messages',
+      help: 'Slack outbox ops held in memory because the database refused them (sent or not); lost if memwarden stops before they are written.',
+      registers: [register],
+      collect() {
+        this.set(storeWrites.heldInMemory());
+      },
+    });
+  }
 
   // Last, so the store-read error counter sees this scrape's failures (see metrics-store.ts).
   registerStoreMetrics(register, deps);

@@ -32,7 +32,7 @@ import { type ApprovalView, approvalMessageKey, renderDecisionAnswer, renderSwit
 import type { Database } from '../store/database.js';
 import { getAlertMessage } from '../store/outbox.js';
 import { type AuditEntry, getRequest, listAudit } from '../store/remediation.js';
-import { getFollowup, getRecommendation, nextVerificationAt, pruneRecommendations, releaseRunningVerifications, unannouncedResults } from '../store/remediation-flow.js';
+import { getFollowup, getRecommendation, nextVerificationAt, releaseRunningVerifications, unannouncedResults } from '../store/remediation-flow.js';
 import { createApprovalService, EXECUTOR_GRACE_MS, type Inspection } from './approval-service.js';
 import { createApprovedExecution } from './execute-approved.js';
 import { describeDockerError } from './executors/docker-errors.js';
@@ -139,9 +139,6 @@ export interface Remediation {
   stop(maxWaitMs?: number): Promise<void>;
 }
 
-/** A fix button stays valid this long (the alert message may stay in the channel for weeks). */
-export const RECOMMENDATION_TTL_MS = 30 * 86_400_000;
-const PRUNE_EVERY_MS = 3_600_000;
 /** What stop() keeps of its bound for aborted executions to store how they ended. */
 const STOP_RECORD_MS = 1_000;
 
@@ -150,7 +147,6 @@ export function createRemediation(deps: RemediationDeps): Remediation {
   const byId = new Map(deps.runbooks.map((rb) => [rb.id, rb]));
   const inFlight = new Set<Promise<unknown>>();
   let stopping = false;
-  let lastPrune = 0;
   // The parts read the flag through this, so they see stop() from the moment it begins.
   const isStopping = (): boolean => stopping;
 
@@ -207,11 +203,8 @@ export function createRemediation(deps: RemediationDeps): Remediation {
     async tick(now) {
       if (stopping) return;
       try {
+        // Old fix buttons (recommendations) are pruned with the rest of the store (history.remediations).
         for (const request of service.expire()) threads.refreshApproval(request.id);
-        if (now - lastPrune >= PRUNE_EVERY_MS) {
-          pruneRecommendations(db, now - RECOMMENDATION_TTL_MS);
-          lastPrune = now;
-        }
       } catch (err) {
         logger.error({ err }, 'Remediation housekeeping failed');
       }

@@ -9,7 +9,7 @@
 //   unsilenced                            the next unsilenced transition updates it back
 //
 // Nothing is sent here: the ops go to the outbox in one transaction per transition, and the
-// dispatcher delivers them in order. notify() never throws: a broken findings source or store
+// dispatcher delivers them in order, ahead of the channel's other messages (priority 'alert'). notify() never throws: a broken findings source or store
 // is logged and the rest carries on.
 import type { AlertState, AlertTarget, AlertTransition } from '../alerts/types.js';
 import { silenceMatches } from '../alerts/targets.js';
@@ -18,6 +18,7 @@ import type { Finding } from '../diagnose/types.js';
 import { listActiveSilences, loadAlertStates } from '../store/alert-state.js';
 import type { Database } from '../store/database.js';
 import { getAlertMessage, inOutboxTransaction, insertAlertMessage } from '../store/outbox.js';
+import type { OutboxWriter } from '../store/outbox-spill.js';
 import { type DeliveryLogger, enqueueSlackOp } from './delivery/outbox-dispatcher.js';
 import {
   type AlertViewModel,
@@ -40,6 +41,11 @@ export interface AlertNotifierOptions {
   onEnqueued?: () => void;
   /** Opaque ids for the recommendation buttons, aligned with vm.recommendations. */
   recommendationIds?: (vm: AlertViewModel) => string[];
+  /**
+   * Where the ops go: the dispatcher's outbox, which holds them in memory while the database
+   * refuses writes. Default: `db` itself.
+   */
+  outbox?: OutboxWriter;
 }
 
 export interface AlertNotifier {
@@ -58,6 +64,7 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
   const clock = options.clock ?? Date.now;
   const logger = options.logger;
   const warnedNoChannel = new Set<string>();
+  const outbox: OutboxWriter = options.outbox ?? { write: (write) => write(db), alertMessage: (key) => getAlertMessage(db, key) };
 
   function channelFor(severity: AlertTransition['severity']): string | undefined {
     const channels = config.slack.channels;
@@ -111,7 +118,7 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
 
   function handle(t: AlertTransition, states: Map<string, AlertState>): boolean {
     const messageKey = alertMessageKey(t);
-    const existing = getAlertMessage(db, messageKey);
+    const existing = outbox.alertMessage(messageKey);
     const now = clock();
 
     if (!existing) {
@@ -130,23 +137,28 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
         return false;
       }
       const vm = viewModel(t, states);
-      inOutboxTransaction(db, () => {
-        insertAlertMessage(db, { messageKey, fingerprint: t.fingerprint, startedAt: t.startedAt, channel }, now);
-        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'post', channel, message: checked(renderAlertParent(vm), 'parent', t) }, now);
-        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, message: checked(renderAlertDetails(vm), 'details', t) }, now);
-      });
+      const parent = checked(renderAlertParent(vm), 'parent', t);
+      const details = checked(renderAlertDetails(vm), 'details', t);
+      outbox.write((target) =>
+        inOutboxTransaction(target, () => {
+          insertAlertMessage(target, { messageKey, fingerprint: t.fingerprint, startedAt: t.startedAt, channel }, now);
+          enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'post', channel, priority: 'alert', message: parent }, now);
+          enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', message: details }, now);
+        }),
+      );
       return true;
     }
 
     const vm = viewModel(t, states);
     const channel = existing.channel;
-    inOutboxTransaction(db, () => {
-      enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'update', channel, message: checked(renderAlertParent(vm), 'parent', t) }, now);
-      if (!t.silenced && REPLY_EVENTS.has(t.event)) {
-        const entry = renderAlertTimelineEntry(t, { criticalMention: config.slack.criticalMention ?? null });
-        enqueueSlackOp(db, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, message: checked(entry, 'timeline', t) }, now);
-      }
-    });
+    const parent = checked(renderAlertParent(vm), 'parent', t);
+    const timeline = !t.silenced && REPLY_EVENTS.has(t.event) ? checked(renderAlertTimelineEntry(t, { criticalMention: config.slack.criticalMention ?? null }), 'timeline', t) : null;
+    outbox.write((target) =>
+      inOutboxTransaction(target, () => {
+        enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'update', channel, priority: 'alert', message: parent }, now);
+        if (timeline) enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', message: timeline }, now);
+      }),
+    );
     return true;
   }
 

@@ -48,7 +48,12 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     checkIntegrity(db, file);
     const version = checkOwnership(db, file, migrations.length);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    // FULL, not NORMAL: in WAL mode NORMAL does not sync at commit, so an OS crash or a power
+    // loss could roll back an approval or an execution claim after the action ran. FULL syncs
+    // the WAL at every commit; a poll pays well under a millisecond for it (docs/benchmarks.md).
+    // For the whole database rather than around the remediation transactions alone: the outbox
+    // and the alert state are worth as much, and `synchronous` cannot change inside a transaction.
+    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, file, version, migrations);
     return db;
@@ -58,15 +63,22 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   }
 }
 
-/** Checkpoints the WAL into the main file (so a copy of the .db alone is a full backup), then closes. */
-export function closeDatabase(db: Database): void {
-  if (!db.open) return;
+/**
+ * Checkpoints the WAL into the main file (so a copy of the .db alone is a full backup), then
+ * closes. Never throws: a database that cannot be written now (a full disk) is closed without
+ * the checkpoint, which loses nothing (the next open replays the WAL); that error is returned.
+ */
+export function closeDatabase(db: Database): Error | null {
+  if (!db.open) return null;
+  let problem: Error | null = null;
   try {
     db.pragma('optimize');
     db.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    db.close();
+  } catch (err) {
+    problem = toStoreError(err, db.name) ?? (err instanceof Error ? err : new Error(String(err)));
   }
+  db.close();
+  return problem;
 }
 
 /**

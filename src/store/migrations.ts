@@ -364,12 +364,18 @@ CREATE TABLE digest_schedules (
   first_started_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
-  // 7: verification results in the audit log (action 'verified'; SQLite cannot change a CHECK, so
+  // 7: outbox priority. Alerts and remediation approval messages share a channel and its rate
+  // limit (about one message per second); 1 = an alert, sent ahead of the other ops of its
+  // channel. It orders only the heads of ordering keys, so the order within a key is unchanged.
+  `
+ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1));
+`,
+  // 8: verification results in the audit log (action 'verified'; SQLite cannot change a CHECK, so
   // the table is rebuilt with its rows, ids and triggers as they were), whether a finished
   // execution's result was announced (a restart finishes an announcement a crash cut off), and an
   // index for the per-requester rate limit.
   `
-CREATE TABLE audit_log_v7 (
+CREATE TABLE audit_log_v8 (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
   actor TEXT NOT NULL,
@@ -386,9 +392,9 @@ CREATE TABLE audit_log_v7 (
   after_bytes INTEGER,
   detail TEXT
 );
-INSERT INTO audit_log_v7 SELECT * FROM audit_log;
+INSERT INTO audit_log_v8 SELECT * FROM audit_log;
 DROP TABLE audit_log;
-ALTER TABLE audit_log_v7 RENAME TO audit_log;
+ALTER TABLE audit_log_v8 RENAME TO audit_log;
 CREATE INDEX audit_log_by_request ON audit_log (request_id);
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be updated'); END;

@@ -4,7 +4,9 @@
 //
 // Ordering: ops with the same ordering key (an alert's fingerprint) are sent strictly in id
 // order. Only the oldest open op of a key (its head) can be claimed, so a later update or reply
-// never overtakes the parent it refers to, not even while the parent waits for a retry.
+// never overtakes the parent it refers to, not even while the parent waits for a retry. Among
+// the heads, alerts go first (priority), then the rest, each oldest first: twenty approval
+// messages queued for a channel do not push its alerts back behind its rate limit.
 //
 // Also here: alert_messages, which alert message (fingerprint + episode) lives where in Slack.
 // Plain data only: payloads are opaque JSON to the store (the Slack code renders them).
@@ -13,6 +15,8 @@ import { parseJsonOr, perDatabase, type Database } from './database.js';
 import { guard } from './store-error.js';
 
 export type OutboxOp = 'post' | 'update' | 'reply';
+/** 'alert': sent ahead of the 'normal' heads (remediation messages, the digest) of any key. */
+export type OutboxPriority = 'alert' | 'normal';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'superseded';
 
 export interface NewOutboxEntry {
@@ -28,6 +32,8 @@ export interface NewOutboxEntry {
   channel: string;
   /** JSON-serialisable; opaque to the store. */
   payload: unknown;
+  /** Default 'normal'. */
+  priority?: OutboxPriority;
 }
 
 export interface OutboxEntry {
@@ -37,6 +43,7 @@ export interface OutboxEntry {
   op: OutboxOp;
   channel: string;
   payload: unknown;
+  priority: OutboxPriority;
   status: OutboxStatus;
   /** Failed attempts that count towards the dispatcher's maxAttempts (rate limits do not). */
   attempts: number;
@@ -69,6 +76,7 @@ interface OutboxRow {
   op: string;
   channel: string;
   payload: string;
+  priority: number;
   status: string;
   attempts: number;
   next_attempt_at: number;
@@ -105,6 +113,11 @@ interface Statements {
   release: BetterSqlite3.Statement;
   openPostFor: BetterSqlite3.Statement;
   prune: BetterSqlite3.Statement;
+  open: BetterSqlite3.Statement;
+  all: BetterSqlite3.Statement;
+  insertWhole: BetterSqlite3.Statement;
+  allMessages: BetterSqlite3.Statement;
+  putMessage: BetterSqlite3.Statement;
   getMessage: BetterSqlite3.Statement;
   latestMessage: BetterSqlite3.Statement;
   insertMessage: BetterSqlite3.Statement;
@@ -126,6 +139,7 @@ export function enqueueOutbox(db: Database, entry: NewOutboxEntry, now: number):
         op: entry.op,
         channel: entry.channel,
         payload: JSON.stringify(entry.payload),
+        priority: entry.priority === 'alert' ? 1 : 0,
         now,
       });
       return Number(result.lastInsertRowid);
@@ -136,11 +150,16 @@ export function enqueueOutbox(db: Database, entry: NewOutboxEntry, now: number):
 export interface ClaimOptions {
   /** Channels that must not be sent to now (per-channel rate limit); their heads wait. */
   skipChannels?: ReadonlySet<string>;
+  /** Ordering keys whose heads must wait (their older ops are queued elsewhere). */
+  skipKeys?: ReadonlySet<string>;
+  /** Only alert ops (priority 'alert'). */
+  onlyAlerts?: boolean;
 }
 
 /**
- * The oldest due head of any ordering key, marked `sending`; null when none is due. A key whose
- * head is not due (waiting for a retry) or is being sent sends nothing else meanwhile.
+ * The first due head of any ordering key (alerts first, then oldest first), marked `sending`;
+ * null when none is due. A key whose head is not due (waiting for a retry) or is being sent
+ * sends nothing else meanwhile.
  */
 export function claimNextDue(db: Database, now: number, options: ClaimOptions = {}): OutboxEntry | null {
   return guard(db, () => {
@@ -148,7 +167,8 @@ export function claimNextDue(db: Database, now: number, options: ClaimOptions = 
     return db.transaction(() => {
       for (const row of s.heads.all() as OutboxRow[]) {
         if (row.status !== 'pending' || row.next_attempt_at > now) continue;
-        if (options.skipChannels?.has(row.channel)) continue;
+        if (options.skipChannels?.has(row.channel) || options.skipKeys?.has(row.ordering_key)) continue;
+        if (options.onlyAlerts && row.priority !== 1) continue;
         s.claim.run({ id: row.id, now });
         return entryFromRow({ ...row, status: 'sending', updated_at: now });
       }
@@ -157,7 +177,7 @@ export function claimNextDue(db: Database, now: number, options: ClaimOptions = 
   });
 }
 
-/** Open heads (one per ordering key), oldest first: what the dispatcher may send next. */
+/** Open heads (one per ordering key), alerts first, then oldest first: what the dispatcher may send next. */
 export function listOutboxHeads(db: Database): OutboxEntry[] {
   return guard(db, () => (statementsFor(db).heads.all() as OutboxRow[]).map(entryFromRow));
 }
@@ -222,6 +242,40 @@ export function hasOpenPost(db: Database, messageKey: string): boolean {
   return guard(db, () => statementsFor(db).openPostFor.get(messageKey) !== undefined);
 }
 
+/** Every op not yet sent or given up on (pending or being sent): its id and ordering key. */
+export function listOpenOutbox(db: Database): { id: number; orderingKey: string }[] {
+  return guard(db, () => (statementsFor(db).open.all() as { id: number; ordering_key: string }[]).map((row) => ({ id: row.id, orderingKey: row.ordering_key })));
+}
+
+/** Every op, in id order, whatever its status (to move the in-memory outbox into the database). */
+export function listOutboxEntries(db: Database): OutboxEntry[] {
+  return guard(db, () => (statementsFor(db).all.all() as OutboxRow[]).map(entryFromRow));
+}
+
+/** Inserts an op as it is (status, attempts, times, result) under a new id; returns the id. */
+export function insertOutboxEntry(db: Database, entry: OutboxEntry): number {
+  return guard(db, () =>
+    Number(
+      statementsFor(db).insertWhole.run({
+        ordering_key: entry.orderingKey,
+        message_key: entry.messageKey,
+        op: entry.op,
+        channel: entry.channel,
+        payload: JSON.stringify(entry.payload),
+        priority: entry.priority === 'alert' ? 1 : 0,
+        status: entry.status,
+        attempts: entry.attempts,
+        next_attempt_at: entry.nextAttemptAt,
+        plain_text: entry.plainText ? 1 : 0,
+        last_error: entry.lastError,
+        result_ts: entry.resultTs,
+        created_at: entry.createdAt,
+        updated_at: entry.updatedAt,
+      }).lastInsertRowid,
+    ),
+  );
+}
+
 /** Deletes sent, failed and superseded ops last touched before `beforeMs`; returns how many. */
 export function pruneOutbox(db: Database, beforeMs: number): number {
   return guard(db, () => statementsFor(db).prune.run(beforeMs).changes);
@@ -249,6 +303,27 @@ export interface NewAlertMessage {
   fingerprint: string;
   startedAt: number;
   channel: string;
+}
+
+/** Every alert message (to move the in-memory outbox into the database). */
+export function listAlertMessages(db: Database): AlertMessage[] {
+  return guard(db, () => (statementsFor(db).allMessages.all() as AlertMessageRow[]).map(messageFromRow));
+}
+
+/** Writes an alert message as it is, replacing the row of the same key. */
+export function putAlertMessage(db: Database, message: AlertMessage): void {
+  guard(db, () =>
+    statementsFor(db).putMessage.run({
+      message_key: message.messageKey,
+      fingerprint: message.fingerprint,
+      started_at: message.startedAt,
+      channel: message.channel,
+      channel_id: message.channelId,
+      parent_ts: message.parentTs,
+      created_at: message.createdAt,
+      updated_at: message.updatedAt,
+    }),
+  );
 }
 
 /** Records that the parent of `messageKey` is on its way to `channel` (ts unknown until posted). */
@@ -284,6 +359,7 @@ function entryFromRow(row: OutboxRow): OutboxEntry {
     op: row.op as OutboxOp,
     channel: row.channel,
     payload: parseJsonOr<unknown>(row.payload, null),
+    priority: row.priority === 1 ? 'alert' : 'normal',
     status: row.status as OutboxStatus,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -311,8 +387,8 @@ function messageFromRow(row: AlertMessageRow): AlertMessage {
 const statementsFor = perDatabase((db): Statements => {
   return {
     insert: db.prepare(`
-      INSERT INTO outbox (ordering_key, message_key, op, channel, payload, status, attempts, next_attempt_at, created_at, updated_at)
-      VALUES (@ordering_key, @message_key, @op, @channel, @payload, 'pending', 0, @now, @now, @now)`),
+      INSERT INTO outbox (ordering_key, message_key, op, channel, payload, priority, status, attempts, next_attempt_at, created_at, updated_at)
+      VALUES (@ordering_key, @message_key, @op, @channel, @payload, @priority, 'pending', 0, @now, @now, @now)`),
     supersede: db.prepare(`
       UPDATE outbox SET status = 'superseded', updated_at = @now
       WHERE message_key = @message_key AND op = 'update' AND status = 'pending'`),
@@ -321,7 +397,7 @@ const statementsFor = perDatabase((db): Statements => {
       SELECT * FROM outbox o
       WHERE o.${OPEN}
         AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.${OPEN} AND p.id < o.id)
-      ORDER BY o.id`),
+      ORDER BY o.priority DESC, o.id`),
     byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
     claim: db.prepare(`UPDATE outbox SET status = 'sending', updated_at = @now WHERE id = @id AND status = 'pending'`),
     sent: db.prepare(`UPDATE outbox SET status = 'sent', result_ts = @result_ts, last_error = NULL, updated_at = @now WHERE id = @id`),
@@ -334,6 +410,17 @@ const statementsFor = perDatabase((db): Statements => {
     release: db.prepare(`UPDATE outbox SET status = 'pending', updated_at = @now WHERE status = 'sending'`),
     openPostFor: db.prepare(`SELECT 1 FROM outbox WHERE message_key = ? AND op = 'post' AND ${OPEN} LIMIT 1`),
     prune: db.prepare(`DELETE FROM outbox WHERE status NOT IN ('pending', 'sending') AND updated_at < ?`),
+    open: db.prepare(`SELECT id, ordering_key FROM outbox WHERE ${OPEN} ORDER BY id`),
+    all: db.prepare('SELECT * FROM outbox ORDER BY id'),
+    insertWhole: db.prepare(`
+      INSERT INTO outbox (ordering_key, message_key, op, channel, payload, priority, status, attempts, next_attempt_at, plain_text,
+        last_error, result_ts, created_at, updated_at)
+      VALUES (@ordering_key, @message_key, @op, @channel, @payload, @priority, @status, @attempts, @next_attempt_at, @plain_text,
+        @last_error, @result_ts, @created_at, @updated_at)`),
+    allMessages: db.prepare('SELECT * FROM alert_messages ORDER BY created_at, message_key'),
+    putMessage: db.prepare(`
+      INSERT OR REPLACE INTO alert_messages (message_key, fingerprint, started_at, channel, channel_id, parent_ts, created_at, updated_at)
+      VALUES (@message_key, @fingerprint, @started_at, @channel, @channel_id, @parent_ts, @created_at, @updated_at)`),
     getMessage: db.prepare('SELECT * FROM alert_messages WHERE message_key = ?'),
     latestMessage: db.prepare('SELECT * FROM alert_messages WHERE fingerprint = ? ORDER BY started_at DESC LIMIT 1'),
     insertMessage: db.prepare(`

@@ -83,3 +83,13 @@ export function guard<T>(db: { name: string }, fn: () => T): T {
     throw toStoreError(err, db.name) ?? err;
   }
 }
+
+/**
+ * SQLite's own words for why a store operation failed, e.g. "SQLITE_FULL: database or disk is
+ * full": short enough for an alert and /healthz (the StoreError's message adds the file and advice).
+ */
+export function storeErrorReason(err: StoreError): string {
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  if (cause && typeof cause.code === 'string' && typeof cause.message === 'string') return `${cause.code}: ${cause.message}`;
+  return err.message;
+}

@@ -2,9 +2,9 @@
 // the HTTP endpoints, signals and exit codes. Plus two real pieces of Docker plumbing to put
 // between it and the daemon: a second, scratch Docker engine a test may stop, and a proxy on a
 // unix socket that holds chosen requests to the real daemon (to catch the bot mid-poll).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePort, waitUntil } from './test-env.js';
 
@@ -22,11 +22,9 @@ export interface BotProcess {
 
 export async function spawnBot(options: { env: Record<string, string>; preload?: string; args?: string[] }): Promise<BotProcess> {
   const opsPort = await freePort();
-  // Only what the test says: no Slack tokens or config the developer's shell may hold.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLACK_|MEMWARDEN_|PORT$|LOG_|DOCKER_)/.test(key)));
   const child = spawn(process.execPath, ['--import', 'tsx', ...(options.preload ? ['--import', options.preload] : []), 'src/main.ts', 'run', ...(options.args ?? [])], {
     cwd: REPO,
-    env: { ...inherited, MEMWARDEN_OPS_PORT: String(opsPort), LOG_FORMAT: 'json', LOG_LEVEL: 'debug', NO_COLOR: '1', ...options.env },
+    env: childEnv({ MEMWARDEN_OPS_PORT: String(opsPort), LOG_FORMAT: 'json', LOG_LEVEL: 'debug', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -42,9 +40,31 @@ export async function spawnBot(options: { env: Record<string, string>; preload?:
   return { child, opsUrl: `http://127.0.0.1:${opsPort}`, output: () => output, exited, logs };
 }
 
+/** The environment a memwarden child gets: only what the test says, no Slack tokens or config the developer's shell may hold. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLACK_|MEMWARDEN_|PORT$|LOG_|DOCKER_)/.test(key)));
+  return { ...inherited, NO_COLOR: '1', ...env };
+}
+
+/** One memwarden CLI command (`status`, `audit`, ...) as a child process, to its exit. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: REPO, env: childEnv(env), timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      if (err && code === null) reject(err);
+      else resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
 export interface Health {
   status: string;
-  checks: { docker: { ok: boolean; detail: string }; poll: { ok: boolean; detail: string }; slack: { ok: boolean; mode: string; detail: string } };
+  checks: {
+    docker: { ok: boolean; detail: string };
+    poll: { ok: boolean; detail: string };
+    slack: { ok: boolean; mode: string; detail: string };
+    store?: { ok: boolean; detail: string };
+  };
 }
 
 /** Polls /healthz until its HTTP status is `status`; returns the body. */
@@ -63,6 +83,54 @@ export function waitForHealth(bot: BotProcess, status: 200 | 503, timeoutMs = 30
     },
     { timeoutMs, intervalMs: 200 },
   );
+}
+
+export interface SmallDisk {
+  dir: string;
+  /** Fills the filesystem up to the last block (a filler file), so nothing more can be written. */
+  fill(): void;
+  /** Space back: removes the filler. */
+  free(): void;
+  /** Unmounts and removes the directory (after everything using it has stopped). */
+  remove(): void;
+}
+
+/**
+ * A real filesystem that runs out of space: a tmpfs of `bytes` mounted at `dir` (these machines
+ * run the tests as root). memwarden sees ENOSPC exactly as on a full disk.
+ */
+export function smallDisk(dir: string, bytes: number): SmallDisk {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
+  const filler = join(dir, 'filler');
+  return {
+    dir,
+    fill() {
+      const fd = openSync(filler, 'a');
+      try {
+        for (const size of [1024 * 1024, 64 * 1024, 4096, 512, 1]) {
+          const chunk = Buffer.alloc(size, 1);
+          for (;;) {
+            try {
+              writeSync(fd, chunk);
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
+              throw err;
+            }
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
+    free() {
+      rmSync(filler, { force: true });
+    },
+    remove() {
+      execFileSync('umount', [dir], { stdio: 'pipe' });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface ScratchEngine {
@@ -140,8 +208,12 @@ export interface HoldingProxy {
 export async function holdingDockerProxy(socket: string, target = '/var/run/docker.sock'): Promise<HoldingProxy> {
   let armed: { match: RegExp; held: (line: string) => void } | null = null;
   let releaseHeld: (() => void) | null = null;
+  const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(target);
+    open.add(client).add(upstream);
+    client.on('close', () => open.delete(client));
+    upstream.on('close', () => open.delete(upstream));
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
     upstream.pipe(client);
@@ -177,6 +249,11 @@ export async function holdingDockerProxy(socket: string, target = '/var/run/dock
       releaseHeld?.();
       releaseHeld = null;
     },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    // A client that is still running keeps its connections alive: close them too, or close() waits for ever.
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        for (const socket of open) socket.destroy();
+      }),
   };
 }

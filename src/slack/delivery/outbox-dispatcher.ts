@@ -1,6 +1,7 @@
-// Sends the outbox to a MessageSink: in order per ordering key (the alert fingerprint), at most
-// about one message per second per channel (chat.postMessage's limit), retrying what may succeed
-// later and giving up only on what never will. All retry state lives in SQLite, so a restart
+// Sends the outbox to a MessageSink: in order per ordering key (the alert fingerprint), alerts
+// ahead of the other ops of a channel, at most about one message per second per channel
+// (chat.postMessage's limit), retrying what may succeed later and giving up only on what never
+// will. All retry state lives in SQLite, so a restart
 // carries on where the last process stopped.
 //
 // - 429: retry exactly after Retry-After (no jitter: Slack said when), and hold the channel
@@ -12,21 +13,12 @@
 //   once per channel and error, never retried.
 // An update or reply needs its parent's ts; the parent is an earlier op of the same key, so it
 // was either sent (ts stored in alert_messages) or failed, in which case the op fails too.
+// While the database refuses writes, ops are sent from the outbox's in-memory spill and moved
+// into the database when it takes writes again (store/outbox-spill.ts), between two deliveries.
 import type { Logger } from '../../log/logger.js';
 import type { Database } from '../../store/database.js';
-import {
-  claimNextDue,
-  enqueueOutbox,
-  getAlertMessage,
-  hasOpenPost,
-  listOutboxHeads,
-  markOutboxFailed,
-  markOutboxSent,
-  type OutboxEntry,
-  type OutboxOp,
-  releaseClaimedOutbox,
-  setAlertMessagePosted,
-} from '../../store/outbox.js';
+import { enqueueOutbox, type OutboxOp, type OutboxPriority } from '../../store/outbox.js';
+import { createSpillingOutbox, type HeldOp, type SpillingOutbox } from '../../store/outbox-spill.js';
 import type { SlackMessage } from '../render/block-kit-limits.js';
 import { isMessageSinkError, type MessageSink, MessageSinkError } from './message-sink.js';
 
@@ -43,16 +35,20 @@ export interface SlackOp {
   op: OutboxOp;
   channel: string;
   message: SlackMessage;
+  /** 'alert' goes ahead of the other ops of its channel; default 'normal'. */
+  priority?: OutboxPriority;
 }
 
 /** Enqueues one Slack op (see store/outbox.ts enqueueOutbox); returns its id. */
 export function enqueueSlackOp(db: Database, op: SlackOp, now: number): number {
   const payload: OutboxPayload = { message: op.message };
-  return enqueueOutbox(db, { orderingKey: op.orderingKey, messageKey: op.messageKey, op: op.op, channel: op.channel, payload }, now);
+  return enqueueOutbox(db, { orderingKey: op.orderingKey, messageKey: op.messageKey, op: op.op, channel: op.channel, payload, priority: op.priority ?? 'normal' }, now);
 }
 
 export interface OutboxDispatcherOptions {
   db: Database;
+  /** The outbox over `db` with its in-memory spill; the producers must write through the same one. Default: one of its own. */
+  outbox?: SpillingOutbox;
   sink: MessageSink;
   /** Epoch milliseconds. */
   clock: () => number;
@@ -104,7 +100,8 @@ export const DEFAULT_RETRY_MAX_MS = 5 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 
 export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
-  const { db, sink, clock, logger } = options;
+  const { sink, clock, logger } = options;
+  const outbox = options.outbox ?? createSpillingOutbox(options.db);
   const minInterval = options.minIntervalPerChannelMs ?? DEFAULT_MIN_INTERVAL_PER_CHANNEL_MS;
   const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -125,7 +122,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let wakeIdle: (() => void) | null = null;
 
   // Ops a previous process left mid-send go out again (at least once beats at most once).
-  const released = releaseClaimedOutbox(db, clock());
+  const released = outbox.releaseClaimed(clock());
   if (released > 0) logger.warn({ released }, 'Outbox ops interrupted by a restart will be sent again');
 
   const spacedUntil = (channel: string) => channelFreeAt.get(channel) ?? 0;
@@ -143,18 +140,22 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     const result: DrainResult = { sent: 0, failed: 0, retrying: 0 };
     while (keepGoing()) {
       const now = clock();
+      // Between two deliveries nothing is being sent: the moment to move a spill back.
+      const moved = outbox.moveBack(now);
+      if (moved) logger.info({ moved }, 'Outbox ops held in memory are in the database now');
       const channels = new Set([...channelFreeAt.keys(), ...channelHeldUntil.keys()]);
       const busy = new Set([...channels].filter((channel) => freeAt(channel) > now));
-      const entry = claimNextDue(db, now, { skipChannels: busy });
-      if (entry) {
-        await deliver(entry, result);
+      const held = outbox.claimNextDue(now, busy);
+      if (held) {
+        await deliver(held, result);
         continue;
       }
       if (!waitForChannels) break;
       // Wait out the spacing of a channel with something due; a channel Slack rate limited
       // waits for the loop (or the next drain), as do ops whose retry time has not come.
-      const waits = listOutboxHeads(db)
-        .filter((head) => head.status === 'pending' && head.nextAttemptAt <= now && busy.has(head.channel) && heldUntil(head.channel) <= now)
+      const waits = outbox
+        .pendingHeads()
+        .filter((head) => head.nextAttemptAt <= now && busy.has(head.channel) && heldUntil(head.channel) <= now)
         .map((head) => freeAt(head.channel));
       if (waits.length === 0) break;
       await sleep(Math.max(0, Math.min(...waits) - now));
@@ -162,10 +163,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     return result;
   }
 
-  async function deliver(entry: OutboxEntry, result: DrainResult): Promise<void> {
+  async function deliver(held: HeldOp, result: DrainResult): Promise<void> {
+    const { entry } = held;
     const message = messageOf(entry.payload);
     if (message === null) {
-      markOutboxFailed(db, entry.id, { error: 'bad_payload: no message to send', nextAttemptAt: null }, clock());
+      outbox.markFailed(held, { error: 'bad_payload: no message to send', nextAttemptAt: null }, clock());
       logger.error({ id: entry.id, channel: entry.channel }, 'Outbox op has no valid message; dropped');
       result.failed += 1;
       return;
@@ -174,17 +176,17 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
     let target: { channel: string; ts: string } | null = null;
     if (entry.op !== 'post') {
-      const parent = entry.messageKey === null ? null : getAlertMessage(db, entry.messageKey);
+      const parent = entry.messageKey === null ? null : outbox.alertMessage(entry.messageKey);
       if (parent?.parentTs) {
         target = { channel: parent.channelId ?? parent.channel, ts: parent.parentTs };
-      } else if (entry.messageKey !== null && hasOpenPost(db, entry.messageKey)) {
+      } else if (entry.messageKey !== null && outbox.hasOpenPost(entry.messageKey)) {
         // Its post is queued under another key (not something the notifier does): wait for it.
-        markOutboxFailed(db, entry.id, { error: 'waiting_for_parent', nextAttemptAt: clock() + retryBase, countAttempt: false }, clock());
+        outbox.markFailed(held, { error: 'waiting_for_parent', nextAttemptAt: clock() + retryBase, countAttempt: false }, clock());
         result.retrying += 1;
         return;
       } else {
         // The parent was never posted (it failed for good; that was logged): nothing to update.
-        markOutboxFailed(db, entry.id, { error: 'parent_not_posted: the alert message this op refers to was never posted', nextAttemptAt: null }, clock());
+        outbox.markFailed(held, { error: 'parent_not_posted: the alert message this op refers to was never posted', nextAttemptAt: null }, clock());
         logger.debug({ id: entry.id, op: entry.op, messageKey: entry.messageKey }, 'Outbox op dropped: its parent message was never posted');
         result.failed += 1;
         return;
@@ -208,21 +210,19 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       }
     } catch (err) {
       const failure = isMessageSinkError(err) ? err : new MessageSinkError('network', err instanceof Error ? err.message : String(err), { cause: err });
-      handleFailure(entry, message, failure, result);
+      handleFailure(held, message, failure, result);
       return;
     }
-    // Slack has it. A store error from here on propagates (the op stays `sending` and goes out
-    // again after a restart): it must not be mistaken for a failed send.
-    const now = clock();
-    db.transaction(() => {
-      if (entry.op === 'post' && entry.messageKey !== null && postedChannel !== null) setAlertMessagePosted(db, entry.messageKey, postedChannel, ts, now);
-      markOutboxSent(db, entry.id, ts, now);
-    }).immediate();
+    // Slack has it. If the database refuses to record that, the outbox keeps it in memory until
+    // it can (the op stays `sending` meanwhile and is never sent twice by this process); any
+    // other store error propagates: it must not be mistaken for a failed send.
+    outbox.markSent(held, ts, postedChannel, clock());
     result.sent += 1;
     if (entry.plainText) logger.info({ id: entry.id, op: entry.op, channel: entry.channel }, 'Outbox op delivered as plain text');
   }
 
-  function handleFailure(entry: OutboxEntry, message: SlackMessage, err: MessageSinkError, result: DrainResult): void {
+  function handleFailure(held: HeldOp, message: SlackMessage, err: MessageSinkError, result: DrainResult): void {
+    const { entry } = held;
     const now = clock();
     const error = `${err.code}: ${err.slackError ?? err.message}`;
     const meta = { id: entry.id, op: entry.op, channel: entry.channel, orderingKey: entry.orderingKey, code: err.code, slackError: err.slackError };
@@ -231,41 +231,42 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
         const retryAfterMs = Math.max(0, err.retryAfterMs ?? retryBase);
         const next = now + retryAfterMs;
         channelHeldUntil.set(entry.channel, Math.max(heldUntil(entry.channel), next));
-        markOutboxFailed(db, entry.id, { error, nextAttemptAt: next, countAttempt: false }, now);
+        outbox.markFailed(held, { error, nextAttemptAt: next, countAttempt: false }, now);
         logger.warn({ ...meta, retryAfterMs }, 'Slack rate limited the outbox; retrying after Retry-After');
         result.retrying += 1;
         return;
       }
       case 'invalid_blocks':
         if (!entry.plainText && message.blocks.length > 0) {
-          markOutboxFailed(db, entry.id, { error, nextAttemptAt: now, countAttempt: false, plainText: true }, now);
+          outbox.markFailed(held, { error, nextAttemptAt: now, countAttempt: false, plainText: true }, now);
           logger.warn(meta, 'Slack refused the blocks of a message; resending it as plain text');
           result.retrying += 1;
           return;
         }
-        giveUp(entry, error, meta, result, now);
+        giveUp(held, error, meta, result, now);
         return;
       case 'server_error':
       case 'network': {
         const attempts = entry.attempts + 1;
         if (attempts >= maxAttempts) {
-          giveUp(entry, `${error} (after ${attempts} attempts)`, { ...meta, attempts }, result, now);
+          giveUp(held, `${error} (after ${attempts} attempts)`, { ...meta, attempts }, result, now);
           return;
         }
         const delay = backoff(attempts);
-        markOutboxFailed(db, entry.id, { error, nextAttemptAt: now + delay }, now);
+        outbox.markFailed(held, { error, nextAttemptAt: now + delay }, now);
         logger.warn({ ...meta, attempts, retryInMs: delay }, 'Slack delivery failed; retrying with backoff');
         result.retrying += 1;
         return;
       }
       case 'permanent':
-        giveUp(entry, error, meta, result, now);
+        giveUp(held, error, meta, result, now);
         return;
     }
   }
 
-  function giveUp(entry: OutboxEntry, error: string, meta: Record<string, unknown>, result: DrainResult, now: number): void {
-    markOutboxFailed(db, entry.id, { error, nextAttemptAt: null }, now);
+  function giveUp(held: HeldOp, error: string, meta: Record<string, unknown>, result: DrainResult, now: number): void {
+    const { entry } = held;
+    outbox.markFailed(held, { error, nextAttemptAt: null }, now);
     result.failed += 1;
     // Once per channel and error: a wrong channel fails every alert the same way.
     const key = `${entry.channel}\u0000${error}`;
@@ -285,9 +286,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
   function nextDelay(): number {
     const now = clock();
-    const waits = listOutboxHeads(db)
-      .filter((head) => head.status === 'pending')
-      .map((head) => Math.max(head.nextAttemptAt, freeAt(head.channel)) - now);
+    const waits = outbox.pendingHeads().map((head) => Math.max(head.nextAttemptAt, freeAt(head.channel)) - now);
     return Math.max(0, Math.min(pollInterval, ...waits));
   }
 

@@ -159,3 +159,62 @@ describe('createAlertEngine: one round', () => {
     );
   });
 });
+
+describe('createAlertEngine: a database that refuses writes', () => {
+  const rules = [ruleFrom('celery-2g', { kind: 'container-usage-bytes', warning: '2GB', for: '5m' })];
+
+  it('goes on evaluating from memory (no repeated or lost transition) and stores every round once the database takes writes again', () => {
+    const db = openDatabase(file);
+    const refused: string[] = [];
+    let now = T0;
+    try {
+      const engine = createAlertEngine({ db, rules, clock: () => now, onSaveRefused: (err) => refused.push(err.code) });
+      const log: string[] = [];
+      const round = (minute: number, usage: number) => {
+        now = T0 + minute * MINUTE;
+        for (const t of engine.evaluate(worker(usage, {}, now), null, noHistory)) log.push(`+${minute}m ${t.event}`);
+      };
+      round(0, 2.57 * GiB);
+      // The database turns read-only (as a full disk refuses writes): rounds 1..6 are refused.
+      db.pragma('query_only = ON');
+      for (let minute = 1; minute <= 6; minute++) round(minute, 2.57 * GiB);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(refused)).toEqual(new Set(['store_unwritable']));
+      expect(engine.activeAlerts().map((a) => [a.status, a.firingSince])).toEqual([['firing', T0 + 5 * MINUTE]]);
+      expect(listAlertTransitions(db).map((t) => t.event)).toEqual(['pending']);
+
+      db.pragma('query_only = OFF');
+      round(7, 2.57 * GiB);
+      round(12, 1.2 * GiB);
+      expect(log).toEqual(['+0m pending', '+5m firing', '+12m resolved']);
+      // Everything is in the database now, once each.
+      expect(listAlertTransitions(db).map((t) => [t.event, t.at - T0])).toEqual([['resolved', 12 * MINUTE], ['firing', 5 * MINUTE], ['pending', 0]]);
+    } finally {
+      closeDatabase(db);
+    }
+    // And a restart carries on from the stored state: nothing is announced again.
+    expect(roundAfterRestart(rules, T0 + 13 * MINUTE, worker(1.2 * GiB, {}, T0 + 13 * MINUTE))).toEqual([]);
+  });
+
+  it('removes from the database an alert that ended while its rounds were refused', () => {
+    const db = openDatabase(file);
+    let now = T0;
+    try {
+      const engine = createAlertEngine({ db, rules, clock: () => now });
+      engine.evaluate(worker(2.57 * GiB), null, noHistory);
+      db.pragma('query_only = ON');
+      // pending -> cancelled (below the level before `for` elapsed): the alert is gone.
+      now = T0 + MINUTE;
+      expect(engine.evaluate(worker(1 * GiB, {}, now), null, noHistory).map((t) => t.event)).toEqual(['cancelled']);
+      now = T0 + 2 * MINUTE;
+      engine.evaluate(worker(1 * GiB, {}, now), null, noHistory);
+      db.pragma('query_only = OFF');
+      now = T0 + 3 * MINUTE;
+      engine.evaluate(worker(1 * GiB, {}, now), null, noHistory);
+      expect(db.prepare('SELECT count(*) AS n FROM alert_state').get()).toEqual({ n: 0 });
+      expect(listAlertTransitions(db).map((t) => t.event)).toEqual(['cancelled', 'pending']);
+    } finally {
+      closeDatabase(db);
+    }
+  });
+});

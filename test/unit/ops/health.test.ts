@@ -10,6 +10,7 @@ const healthy: HealthInputs = {
   staleAfterMs: 50_000,
   docker: { reachable: true, error: null },
   slack: { mode: 'socket', connected: true, detail: 'Socket Mode connected' },
+  store: { writable: true },
   stopping: false,
 };
 
@@ -27,6 +28,15 @@ describe('evaluateHealth', () => {
     expect(report.status).toBe('unhealthy');
     expect(report.checks.docker).toEqual({ ok: false, detail: 'unreachable: connect ENOENT /var/run/docker.sock' });
     expect(report.checks.poll.ok).toBe(true);
+  });
+
+  it('fails at once when the database refuses writes, with SQLite\'s reason, and passes again when it takes them', () => {
+    const full = evaluateHealth({ ...healthy, store: { writable: false, reason: 'SQLITE_FULL: database or disk is full', since: healthy.now - 2_000 } });
+    expect([full.status, full.httpStatus]).toEqual(['unhealthy', 503]);
+    expect(full.checks.store).toEqual({ ok: false, detail: 'cannot write the database: SQLITE_FULL: database or disk is full (for 2.0 s); alerts are held in memory until it can' });
+    // Polling goes on: only the store check fails.
+    expect([full.checks.poll.ok, full.checks.docker.ok, full.checks.slack.ok]).toEqual([true, true, true]);
+    expect(evaluateHealth(healthy).checks.store).toEqual({ ok: true, detail: 'writable' });
   });
 
   it('fails when polling is stuck (last poll older than staleAfter), at the boundary exactly', () => {

@@ -305,6 +305,20 @@ describe('createBotMetrics: the snapshot', () => {
   });
 });
 
+describe('createBotMetrics: database writes', () => {
+  it('exports whether the database takes writes and how many Slack ops are held in memory meanwhile, read at scrape time', async () => {
+    let writable = true;
+    let held = 0;
+    const watched = createBotMetrics({ db, clock: () => now, topGroups: 50, storeWrites: { writable: () => writable, heldInMemory: () => held } });
+    const before = await scrape(watched);
+    expect([valueOf(before, 'memwarden_store_writable'), valueOf(before, 'memwarden_outbox_held_in_memory_messages')]).toEqual([1, 0]);
+    writable = false;
+    held = 3;
+    const full = await scrape(watched);
+    expect([valueOf(full, 'memwarden_store_writable'), valueOf(full, 'memwarden_outbox_held_in_memory_messages')]).toEqual([0, 3]);
+  });
+});
+
 describe('createBotMetrics: polls', () => {
   it('counts polls by result, times successful ones in seconds and stamps the last success with the clock', async () => {
     const start = await scrape(metrics);

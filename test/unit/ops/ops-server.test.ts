@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 async function start(): Promise<string> {
-  report = evaluateHealth({ now: 10_000, startedAt: 0, lastPollAt: 9_000, staleAfterMs: 5_000, docker: { reachable: true, error: null }, slack: { mode: 'console' }, stopping: false });
+  report = evaluateHealth({ now: 10_000, startedAt: 0, lastPollAt: 9_000, staleAfterMs: 5_000, docker: { reachable: true, error: null }, slack: { mode: 'console' }, store: { writable: true }, stopping: false });
   render = () => Promise.resolve('# HELP memwarden_up x\n# TYPE memwarden_up gauge\nmemwarden_up 1\n');
   server = await startOpsServer({
     host: '127.0.0.1',
@@ -39,7 +39,7 @@ describe('ops server', () => {
     expect(body.status).toBe('ok');
     expect(body.checks.docker.ok).toBe(true);
 
-    report = evaluateHealth({ now: 10_000, startedAt: 0, lastPollAt: 9_000, staleAfterMs: 5_000, docker: { reachable: false, error: 'connect ECONNREFUSED' }, slack: { mode: 'console' }, stopping: false });
+    report = evaluateHealth({ now: 10_000, startedAt: 0, lastPollAt: 9_000, staleAfterMs: 5_000, docker: { reachable: false, error: 'connect ECONNREFUSED' }, slack: { mode: 'console' }, store: { writable: true }, stopping: false });
     const bad = await fetch(`${base}/healthz`);
     expect(bad.status).toBe(503);
     expect(((await bad.json()) as { checks: { docker: { detail: string } } }).checks.docker.detail).toBe('unreachable: connect ECONNREFUSED');

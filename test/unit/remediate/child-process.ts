@@ -16,8 +16,9 @@ export interface Child {
   stderr: () => string;
 }
 
-export function spawnChild(args: readonly string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Runs `script` (default: the remediation child) with `args`. */
+export function spawnChild(args: readonly string[], script: string = CHILD): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   const seen: string[] = [];
   const waiting: { prefix: string; resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
   let stderr = '';

@@ -42,7 +42,7 @@ describe('openDatabase', () => {
     try {
       expect(existsSync(file)).toBe(true);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('synchronous', { simple: true })).toBe(1); // 1 = NORMAL
+      expect(db.pragma('synchronous', { simple: true })).toBe(2); // 2 = FULL: durable commits (see durability.test.ts)
       expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);

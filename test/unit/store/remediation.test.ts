@@ -367,7 +367,7 @@ describe('the audit log', () => {
     expect(listAudit(db)).toMatchObject([{ id, actor: 'U_ALICE', action: 'approved', detail: 'approval 1 of 1' }]);
   });
 
-  it('keeps every row and its id through migration 7 (rebuilt for the verified action), and ids go on counting after the last one ever used', () => {
+  it('keeps every row and its id through migration 8 (rebuilt for the verified action), and ids go on counting after the last one ever used', () => {
     const v6 = join(file, '..', 'v6.db');
     const old = openDatabase(v6, { migrations: MIGRATIONS.slice(0, 6) });
     for (let i = 0; i < 3; i++) appendAudit(old, { at: T0 + i, actor: `U_${i}`, action: 'refused', outcome: 'not-approver' });

@@ -7,7 +7,9 @@ import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcherOptions } 
 import { type MessageSink, MessageSinkError, type PostResult } from '../../../../src/slack/delivery/message-sink.js';
 import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { countPendingOutbox, getAlertMessage, getOutboxEntry, insertAlertMessage } from '../../../../src/store/outbox.js';
-import { captureLog, type FakeClock, fakeClock, type TempDb, tempDb } from './helpers.js';
+import { createSpillingOutbox } from '../../../../src/store/outbox-spill.js';
+import { createAlertNotifier } from '../../../../src/slack/alert-notifier.js';
+import { captureLog, type FakeClock, fakeClock, slackConfig, T0, type TempDb, tempDb, transition } from './helpers.js';
 
 interface SentCall {
   at: number;
@@ -261,5 +263,74 @@ describe('outbox dispatcher', () => {
     d.wake();
     await expect.poll(() => sink.calls.length).toBe(1);
     await d.stop();
+  });
+});
+
+describe('outbox dispatcher: alerts ahead of requests in the channel queue', () => {
+  /** A remediation approval message, queued as the remediation code queues it (its own key). */
+  function approvalMessage(n: number, channel = '#ops-memory'): void {
+    const key = `remediation:${String(n).padStart(32, '0')}`;
+    insertAlertMessage(t.db, { messageKey: key, fingerprint: key, startedAt: clock.now, channel }, clock.now);
+    enqueueSlackOp(t.db, { orderingKey: key, messageKey: key, op: 'post', channel, message: message(`approval ${n}`) }, clock.now);
+  }
+
+  it('keeps alerts ahead of requests in the channel queue: 20 approval messages queued first do not push back an alert of the same channel', async () => {
+    const sink = scriptedSink(clock);
+    const { d } = dispatcher(sink);
+    for (let n = 1; n <= 20; n++) approvalMessage(n);
+    // The alert comes through the real notifier, after the 20 requests.
+    createAlertNotifier({ db: t.db, config: slackConfig(), findingsFor: () => [], clock: clock.clock }).notify([transition()]);
+
+    await d.drain();
+    const order = sink.calls.map((call) => call.text);
+    expect(order).toHaveLength(22);
+    // The alert's post and its details reply go first (in their own order), then the requests in theirs.
+    expect(order.slice(0, 2).map((text) => (text.startsWith('approval') ? text : 'alert'))).toEqual(['alert', 'alert']);
+    expect(sink.calls[1]?.threadTs).toBe('100.1');
+    expect(order.slice(2)).toEqual(Array.from({ length: 20 }, (_, i) => `approval ${i + 1}`));
+    // Spacing per channel still holds for all of them.
+    for (let i = 1; i < sink.calls.length; i++) expect((sink.calls[i]?.at ?? 0) - (sink.calls[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1100);
+  });
+
+  it('does not reorder an ordering key: a remediation reply in an alert\'s thread stays behind the alert ops queued before it', async () => {
+    const sink = scriptedSink(clock);
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0 });
+    const notifier = createAlertNotifier({ db: t.db, config: slackConfig(), findingsFor: () => [], clock: clock.clock });
+    notifier.notify([transition({ event: 'pending', from: 'inactive', to: 'pending' })]);
+    // A follow-up in the alert's thread, as remediation queues it (the alert's key, default priority) ...
+    enqueueSlackOp(t.db, { orderingKey: transition().fingerprint, messageKey: `${transition().fingerprint}:${T0}`, op: 'reply', channel: '#ops-memory', message: message('fix applied') }, clock.now);
+    // ... then the alert fires: its ops come after the follow-up in their key.
+    notifier.notify([transition()]);
+    approvalMessage(1);
+    await d.drain();
+    const texts = sink.calls.map((call) => call.text);
+    const followup = texts.indexOf('fix applied');
+    expect(followup).toBeGreaterThan(1);
+    // Only the alert ops queued before it (post, details) precede it; the firing update and reply follow it.
+    expect(sink.calls.slice(followup + 1).filter((call) => !call.text.startsWith('approval')).map((call) => call.kind)).toEqual(['update', 'post']);
+  });
+});
+
+describe('outbox dispatcher: a database that refuses writes', () => {
+  it('delivers the alerts queued while the database refuses writes, from memory, and moves them into it once it takes writes, without sending any twice', async () => {
+    const sink = scriptedSink(clock);
+    const refusals: string[] = [];
+    const outbox = createSpillingOutbox(t.db, { onRefused: (err) => refusals.push(err.code) });
+    const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0, outbox });
+    const notifier = createAlertNotifier({ db: t.db, config: slackConfig(), findingsFor: () => [], clock: clock.clock, outbox });
+    t.db.pragma('query_only = ON');
+    notifier.notify([transition({ event: 'pending', from: 'inactive', to: 'pending' })]);
+    notifier.notify([transition()]);
+    expect(await d.drain()).toEqual({ sent: 4, failed: 0, retrying: 0 });
+    expect(sink.calls.map((c) => c.kind)).toEqual(['post', 'post', 'update', 'post']);
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(countPendingOutbox(t.db)).toBe(0);
+
+    t.db.pragma('query_only = OFF');
+    expect(await d.drain()).toEqual({ sent: 0, failed: 0, retrying: 0 });
+    expect(sink.calls).toHaveLength(4);
+    const stored = t.db.prepare('SELECT op, status FROM outbox ORDER BY id').all();
+    expect(stored).toEqual(['post', 'reply', 'update', 'reply'].map((op) => ({ op, status: 'sent' })));
+    expect(getAlertMessage(t.db, `${transition().fingerprint}:${T0}`)).toMatchObject({ parentTs: '100.1' });
   });
 });
