@@ -20,7 +20,7 @@ import Dockerode from 'dockerode';
 
 import { createAlertEngine } from '../src/alerts/alert-engine.js';
 import { takeConfiguredSnapshot } from '../src/collect/collect-snapshot.js';
-import type { Snapshot } from '../src/collect/types.js';
+import type { Snapshot } from '../src/model/snapshot.js';
 import { resolveRules } from '../src/config/alerts-schema.js';
 import { configSchema } from '../src/config/schema.js';
 import { storeHistoryReader } from '../src/store/alert-state.js';

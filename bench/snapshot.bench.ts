@@ -31,7 +31,7 @@ import { collectSnapshot } from '../src/collect/collect-snapshot.js';
 import { collectContainers } from '../src/collect/containers.js';
 import { collectHost } from '../src/collect/host.js';
 import { collectProcesses } from '../src/collect/processes.js';
-import type { Snapshot } from '../src/collect/types.js';
+import type { Snapshot } from '../src/model/snapshot.js';
 import { keptDurability } from './report-sections.js';
 import { enginePids, hostBusyTicks, processTicks, type Summary, summarize, ticksOf } from './stats.js';
 

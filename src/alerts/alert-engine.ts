@@ -6,7 +6,7 @@
 // When the database refuses a round (a full disk, a read-only file), the rounds go on from the
 // state in memory, so alerts are still evaluated and no transition is announced twice; the next
 // round the database takes stores everything since: the whole state and every transition.
-import type { Snapshot } from '../collect/types.js';
+import type { Snapshot } from '../model/snapshot.js';
 import type { Database } from '../store/database.js';
 import { StoreError } from '../store/store-error.js';
 import {
@@ -19,7 +19,8 @@ import {
 import { evaluateRules, isObservable } from './evaluate.js';
 import { retireAlert, step, type StepResult } from './state-machine.js';
 import { isSilenced } from './targets.js';
-import type { AlertRule, AlertState, AlertTransition, HistoryReader, NewSilence, Silence } from './types.js';
+import type { AlertState, AlertTransition, HistoryReader, NewSilence, Silence } from '../model/alert.js';
+import type { AlertRule } from '../model/alert-rule.js';
 
 export interface AlertEngineOptions {
   db: Database;

@@ -1,12 +1,13 @@
 // evaluateRules: every enabled rule against one snapshot (and the previous one, and history),
 // one observation per (rule, target). Pure: no clock, no I/O beyond the HistoryReader given.
-import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../collect/types.js';
-import type { AlertRule, Thresholds } from '../config/alert-rules.js';
+import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../model/snapshot.js';
+import type { AlertRule, Thresholds } from '../model/alert-rule.js';
 import { settingsFor } from '../config/alerts-schema.js';
 import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour, timeToReach, type TrendPoint } from '../diagnose/trend.js';
 import { formatBytes, percentOf } from '../format/units.js';
 import { alertFingerprint, isIgnored } from './targets.js';
-import type { AlertTarget, Evidence, HistoryReader, Observation, Severity } from './types.js';
+import type { AlertTarget, Evidence, HistoryReader, Observation } from '../model/alert.js';
+import type { Severity } from '../model/alert-rule.js';
 
 /** A trend over less than this is noise, whatever the configured window (shared with the diagnosis). */
 export { MIN_LEAK_SPAN_MS };

@@ -6,7 +6,7 @@
 // format/mentions.ts, which the Slack renderer shows as mentions).
 import type { Config } from '../config/schema.js';
 import { mentionGroup, mentionUser } from '../format/mentions.js';
-import type { Silence } from './types.js';
+import type { Silence } from '../model/alert.js';
 
 export interface SilencePolicy {
   /** Who may silence besides the admins; with groups also empty: anyone. */

@@ -18,17 +18,14 @@ import { settingsFor } from '../config/alerts-schema.js';
 import { levelOf, overrideNames, pastClear, thresholdOf } from './evaluate.js';
 import { summarize } from './summary.js';
 import type {
-  AlertRule,
   AlertState,
   AlertStatus,
   AlertTransition,
   Observation,
   ResolveReason,
-  RuleSettings,
-  Severity,
-  Thresholds,
   TransitionEvent,
-} from './types.js';
+} from '../model/alert.js';
+import type { AlertRule, RuleSettings, Severity, Thresholds } from '../model/alert-rule.js';
 
 /** A value change is material when it moves by this share of the threshold (or of the value). */
 export const MATERIAL_CHANGE = 0.05;

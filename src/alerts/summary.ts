@@ -3,7 +3,8 @@
 // must stand alone (plain-text fallback, logs, the console mode).
 import { formatDuration } from '../config/units.js';
 import { formatBytes, formatPercent } from '../format/units.js';
-import type { AlertTarget, Evidence, ResolveReason, RuleKind, RuleSettings, RuleUnit, Severity, TransitionEvent } from './types.js';
+import type { AlertTarget, Evidence, ResolveReason, TransitionEvent } from '../model/alert.js';
+import type { RuleKind, RuleSettings, RuleUnit, Severity } from '../model/alert-rule.js';
 
 export interface SummaryInput {
   event: TransitionEvent;

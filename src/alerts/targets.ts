@@ -1,9 +1,9 @@
 // Identity and matching of alert targets: the fingerprint that keys an alert's state, ignore
 // lists, and silences.
 import { createHash } from 'node:crypto';
-import type { IgnoreSpec } from '../config/alert-rules.js';
+import type { IgnoreSpec } from '../model/alert-rule.js';
 import { globMatches } from '../config/alerts-schema.js';
-import type { AlertTarget, Silence } from './types.js';
+import type { AlertTarget, Silence } from '../model/alert.js';
 
 /**
  * A stable id for (rule, target): 16 hex digits of SHA-256. Containers are keyed by name (a

@@ -4,7 +4,7 @@ import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import { printable } from '../format/text.js';
 import { formatBytes } from '../format/units.js';
-import type { AuditAction, AuditEntry } from '../store/remediation.js';
+import type { AuditAction, AuditEntry } from '../model/remediation.js';
 import { PLAIN_TABLE } from './text-style.js';
 
 export interface RenderAuditOptions {

@@ -4,10 +4,10 @@
 // Pure: findings and a snapshot in, a string out.
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
-import type { Snapshot } from '../collect/types.js';
+import type { Snapshot } from '../model/snapshot.js';
 import { formatDuration } from '../config/units.js';
 import { containerLevel, hostLevel, type StatusThresholds } from '../diagnose/levels.js';
-import type { Finding, Priority, Recommendation, Severity } from '../diagnose/types.js';
+import type { Finding, Priority, Recommendation, Severity } from '../model/finding.js';
 import { printable } from '../format/text.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';
 import { renderGroups, systemOverview } from './render-status.js';

@@ -2,7 +2,7 @@
 // system overview, containers by memory with a status column, top process groups.
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
-import type { ProcessGroup, Snapshot } from '../collect/types.js';
+import type { ProcessGroup, Snapshot } from '../model/snapshot.js';
 import { containerLevel, hostLevel, type Level, type StatusThresholds } from '../diagnose/levels.js';
 import { printable } from '../format/text.js';
 import { formatBytes, formatPercent, percentOf } from '../format/units.js';

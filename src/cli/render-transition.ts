@@ -1,5 +1,5 @@
 // One line per alert transition for console mode and logs.
-import type { AlertTransition } from '../alerts/types.js';
+import type { AlertTransition } from '../model/alert.js';
 import { printable } from '../format/text.js';
 
 const LABEL: Record<AlertTransition['event'], string> = {

@@ -1,6 +1,6 @@
 // The JSON that `status --json` and `top --json` print: a stable contract for other tools
 // (documented in the README). Bytes are integers; unknown figures are null.
-import type { Snapshot } from '../collect/types.js';
+import type { Snapshot } from '../model/snapshot.js';
 
 export const STATUS_JSON_VERSION = 1;
 

@@ -14,7 +14,7 @@ import type {
   ProcessGroup,
   ProcessMemory,
   Snapshot,
-} from './types.js';
+} from '../model/snapshot.js';
 import { withTimeout } from '../async/timeouts.js';
 
 export interface SnapshotSources {

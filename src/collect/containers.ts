@@ -20,7 +20,7 @@ import {
   parseApiMemoryStats,
   statsLimit,
 } from './docker-memory.js';
-import type { ContainerMemory, DockerStatus } from './types.js';
+import type { ContainerMemory, DockerStatus } from '../model/snapshot.js';
 
 export interface CollectContainersDeps {
   docker: Dockerode;

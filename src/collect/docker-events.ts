@@ -8,7 +8,7 @@
 // the replay overlap is removed by event id and time.
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
-import type { OomEvent } from './types.js';
+import type { OomEvent } from '../model/snapshot.js';
 
 export interface OomWatcherOptions {
   docker: Pick<Dockerode, 'getEvents'>;

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import si from 'systeminformation';
 import { readProcText } from './proc-file.js';
-import type { HostMemory, PressureFigures } from './types.js';
+import type { HostMemory, PressureFigures } from '../model/snapshot.js';
 
 export interface MeminfoFigures {
   total: number;

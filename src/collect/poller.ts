@@ -1,7 +1,7 @@
 // Runs a poll every `intervalMs`, never two at once: the next poll is scheduled only when the
 // previous one has finished, so a slow Docker daemon cannot pile up work.
 import type { Logger } from '../log/logger.js';
-import type { Snapshot } from './types.js';
+import type { Snapshot } from '../model/snapshot.js';
 
 export interface PollerOptions {
   intervalMs: number;

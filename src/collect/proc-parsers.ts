@@ -2,7 +2,7 @@
 // returns plain data, or null when the text is not what the kernel writes (a process that exited
 // mid-read leaves empty or truncated files behind). Formats: proc(5) and
 // Documentation/filesystems/proc.rst in the kernel tree.
-import type { MlLibrary } from './types.js';
+import type { MlLibrary } from '../model/snapshot.js';
 
 const KIB = 1024;
 

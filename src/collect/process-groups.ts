@@ -2,7 +2,7 @@
 // is one thing with one memory figure, not a master and N look-alike children. The figure is the
 // PSS sum: the children share the master's copy-on-write pages, so an RSS sum counts them once
 // per child (platform-facts.md: RSS 312 MiB vs PSS 217 MiB for a 4-child Celery worker).
-import type { CeleryInfo, GroupKind, MlLibrary, ProcessGroup, ProcessMemory } from './types.js';
+import type { CeleryInfo, GroupKind, MlLibrary, ProcessGroup, ProcessMemory } from '../model/snapshot.js';
 
 export type PreforkKind = Exclude<GroupKind, 'process'>;
 

@@ -12,7 +12,7 @@ import {
   parseStatus,
 } from './proc-parsers.js';
 import { detectPreforkKind, groupProcesses, looksLikePython } from './process-groups.js';
-import type { MlLibrary, ProcessGroup, ProcessMemory } from './types.js';
+import type { MlLibrary, ProcessGroup, ProcessMemory } from '../model/snapshot.js';
 
 export interface CollectProcessesOptions {
   /** Usually /proc; /host/proc when running in a container with the host's /proc mounted. */

@@ -15,7 +15,7 @@
 import { promises as fsp } from 'node:fs';
 import { join, posix } from 'node:path';
 import { detectPreforkKind, looksLikePython, tokenizeCmdline } from './process-groups.js';
-import type { ProcessMemory, PythonDistribution } from './types.js';
+import type { ProcessMemory, PythonDistribution } from '../model/snapshot.js';
 
 /** The OpenCV distributions on PyPI: they all install the same `cv2` package. */
 export const OPENCV_DISTRIBUTIONS: readonly string[] = [

@@ -1,5 +1,6 @@
 // What the configuration reference (reference.ts) says about each rule kind, unit and field.
-import type { RuleField, RuleKind, RuleUnit } from './alert-rules.js';
+import type { RuleField } from './alert-rules.js';
+import type { RuleKind, RuleUnit } from '../model/alert-rule.js';
 import { formatDuration } from './units.js';
 
 /** What each rule kind watches, for the configuration reference (reference.ts). */

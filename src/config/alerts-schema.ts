@@ -14,20 +14,11 @@ import { suggest } from './suggest-key.js';
 import { parseDuration, parseSize } from './units.js';
 import { describeValue } from './value-schemas.js';
 import {
-  type AlertRule,
   DEFAULT_RULES,
-  type Direction,
-  type IgnoreSpec,
   KIND_SPECS,
-  type LeakSettings,
-  RULE_KINDS,
-  type RuleField,
-  type RuleKind,
-  type RuleSettings,
-  type RuleUnit,
-  type TargetOverride,
-  type Thresholds,
+  type RuleField
 } from './alert-rules.js';
+import { type AlertRule, type Direction, type IgnoreSpec, type LeakSettings, RULE_KINDS, type RuleKind, type RuleSettings, type RuleUnit, type TargetOverride, type Thresholds } from '../model/alert-rule.js';
 
 /** Bounds that keep a hostile or mistyped file from producing an absurd configuration. */
 const MAX_RULES = 200;

@@ -6,7 +6,8 @@
 // when README.md's copy differs.
 import { z } from 'zod';
 import { RULE_FIELD_DOCS, RULE_KIND_DESCRIPTIONS, RULE_UNIT_DESCRIPTIONS } from './alert-rule-docs.js';
-import { DEFAULT_RULES, KIND_SPECS, RULE_KINDS, type RuleField } from './alert-rules.js';
+import { DEFAULT_RULES, KIND_SPECS, type RuleField } from './alert-rules.js';
+import { RULE_KINDS } from '../model/alert-rule.js';
 import { ruleFields } from './alerts-schema.js';
 import { ENV_KEYS } from './load-config.js';
 import { configSchema, SECRET_PATHS } from './schema.js';

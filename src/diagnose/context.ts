@@ -1,6 +1,7 @@
 // The lookups every finding needs, built once per diagnose() call.
-import type { ContainerMemory, ProcessMemory, Snapshot } from '../collect/types.js';
-import type { ContainerHistory, DiagnoseOptions, DiagnosisHistory, GroupHistory, Priority, Severity } from './types.js';
+import type { ContainerMemory, ProcessMemory, Snapshot } from '../model/snapshot.js';
+import type { ContainerHistory, DiagnosisHistory, GroupHistory, Priority, Severity } from '../model/finding.js';
+import type { DiagnoseOptions } from './options.js';
 
 export interface DiagnosisContext {
   snapshot: Snapshot;

@@ -1,7 +1,7 @@
 // diagnose(): why memory is gone and what each fix would save. Pure: a snapshot, the history
 // read beforehand (load-history.ts) and the configuration in, findings out. Each finding code
 // lives in its own file under findings/; savings come from measurements or are null.
-import type { Snapshot } from '../collect/types.js';
+import type { Snapshot } from '../model/snapshot.js';
 import { createContext, type DiagnosisContext } from './context.js';
 import { findContainersNearLimit } from './findings/container-near-limit.js';
 import { findContainersWithoutLimit } from './findings/container-no-memory-limit.js';
@@ -14,14 +14,14 @@ import { findMlLibrariesPerWorker } from './findings/ml-libraries-per-worker.js'
 import { findOomKills } from './findings/oom-kill.js';
 import { findPreforkConcurrency } from './findings/prefork-concurrency.js';
 import {
-  type DiagnoseOptions,
   type DiagnosisHistory,
   type Finding,
   FINDING_CODES,
   type Priority,
   type Recommendation,
   type Severity,
-} from './types.js';
+} from '../model/finding.js';
+import type { DiagnoseOptions } from './options.js';
 
 const RULES: readonly ((ctx: DiagnosisContext) => Finding[])[] = [
   findHostMemoryHigh,

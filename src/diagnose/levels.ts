@@ -1,8 +1,8 @@
 // OK / HIGH / CRITICAL for the status tables. A container with a limit is judged against its
 // limit; one without a limit against host RAM, since that is what it can exhaust. The levels
 // are those of the alert rules (alerts.rules), so a status column and an alert never disagree.
-import type { ContainerMemory, HostMemory } from '../collect/types.js';
-import type { AlertRule, RuleKind } from '../config/alert-rules.js';
+import type { ContainerMemory, HostMemory } from '../model/snapshot.js';
+import type { AlertRule, RuleKind } from '../model/alert-rule.js';
 import { alertsSchema, primaryRule, resolveRules } from '../config/alerts-schema.js';
 import type { Config } from '../config/schema.js';
 import { percentOf } from '../format/units.js';

@@ -1,10 +1,10 @@
 // Reads what diagnose() needs from the store: the only part of diagnose/ that does I/O. Series
 // are read for the containers and process groups in the snapshot (prefork groups, plus the
 // largest others), over the windows the findings use.
-import type { Snapshot } from '../collect/types.js';
+import type { Snapshot } from '../model/snapshot.js';
 import type { Database } from '../store/database.js';
 import { latestImageSizes, queryHistory } from '../store/history.js';
-import type { DiagnosisHistory } from './types.js';
+import type { DiagnosisHistory } from '../model/finding.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

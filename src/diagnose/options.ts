@@ -1,10 +1,10 @@
 // diagnose()'s options from the configuration: the only place that turns config sections into
 // what the findings read, so diagnose() itself stays pure and free of config parsing.
-import type { AlertRule } from '../config/alert-rules.js';
-import { primaryRule, resolveRules } from '../config/alerts-schema.js';
 import type { Config } from '../config/schema.js';
+import type { StatusThresholds } from './levels.js';
+import { primaryRule, resolveRules } from '../config/alerts-schema.js';
+import type { AlertRule } from '../model/alert-rule.js';
 import { statusThresholds } from './levels.js';
-import type { DiagnoseOptions, LeakFindingOptions } from './types.js';
 
 /** diagnose()'s options from the configuration; resolves the alert rules once. */
 export function diagnoseOptions(config: Pick<Config, 'alerts' | 'diagnosis'>): DiagnoseOptions {
@@ -26,4 +26,28 @@ export function leakFindingOptions(rules: readonly AlertRule[]): LeakFindingOpti
   const minSlopePerHour = warning ?? critical;
   if (minSlopePerHour === null) return null;
   return { minSlopePerHour, minFit: rule.leak.minFit, minPoints: rule.leak.minPoints, windowMs: rule.leak.windowMs };
+}
+
+/**
+ * memory-leak-suspected's settings: those of the memory-leak alert rule (alerts.rules, the
+ * default `memory-leak-suspected`), so the finding and the alert agree on what a leak is.
+ */
+export interface LeakFindingOptions {
+  /** Slowest rise reported, in bytes per hour: the rule's minSlope (its critical when it has no minSlope). */
+  minSlopePerHour: number;
+  /** Least-squares R² the rise must reach. */
+  minFit: number;
+  /** Points (samples or rollups) the fit needs. */
+  minPoints: number;
+  /** History fitted, ending at the snapshot; diagnose() is given at most the last 24 h. */
+  windowMs: number;
+}
+
+/** Everything diagnose() reads besides the snapshot and history; built by diagnoseOptions(config). */
+export interface DiagnoseOptions {
+  /** The status levels (from the alert rules) host-memory-high, container-near-limit and others follow. */
+  thresholds: StatusThresholds;
+  /** null when no memory-leak rule is enabled: then no memory-leak-suspected finding either. */
+  leak: LeakFindingOptions | null;
+  diagnosis: Config['diagnosis'];
 }

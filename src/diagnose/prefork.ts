@@ -1,7 +1,7 @@
 // The anatomy of a prefork group (Celery, gunicorn, uWSGI): master, pool children and what each
 // child costs. A child's cost is its USS plus that of its own descendants (a task's subprocess
 // dies with the child), i.e. what the kernel frees when the pool loses that child.
-import type { ContainerMemory, ProcessGroup, ProcessMemory } from '../collect/types.js';
+import type { ContainerMemory, ProcessGroup, ProcessMemory } from '../model/snapshot.js';
 import type { DiagnosisContext } from './context.js';
 
 export interface PreforkGroup {

@@ -1,6 +1,6 @@
 // Arithmetic on stored history series (store/history.ts HistoryPoint: a raw sample, or a rollup
 // bucket with min/avg/max over `count` samples). Pure.
-import type { HistoryPoint } from '../store/history.js';
+import type { HistoryPoint } from '../model/history.js';
 import type { TrendPoint } from './trend.js';
 
 /** Time from the first to the last point (0 with fewer than two). */

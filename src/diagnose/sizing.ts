@@ -1,6 +1,6 @@
 // Sizes a recommendation proposes: memory limits from history, swap from RAM. Pure.
 import type { DiagnosisConfig } from '../config/diagnosis-schema.js';
-import type { HistoryPoint } from '../store/history.js';
+import type { HistoryPoint } from '../model/history.js';
 import { percentileOfMax, sampleCount, seriesMax, spanMs } from './series.js';
 
 export const KiB = 1024;

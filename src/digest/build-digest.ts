@@ -1,11 +1,11 @@
 // The digest's figures from two days of plain data (DigestData -> Digest), each with its change
 // against the day before. Pure: tests hand it synthetic data, and the Slack, terminal and chart
 // renderers read only its result. An unknown figure stays null, never zero-filled.
-import type { Severity } from '../alerts/types.js';
+import type { Severity } from '../model/alert-rule.js';
 import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour } from '../diagnose/trend.js';
-import type { LeakFindingOptions } from '../diagnose/types.js';
-import type { ContainerCounters, CounterReading } from '../store/digest.js';
-import type { HistoryPoint } from '../store/history.js';
+import type { LeakFindingOptions } from '../diagnose/options.js';
+import type { ContainerCounters, CounterReading } from '../model/history.js';
+import type { HistoryPoint } from '../model/history.js';
 import { type AlertDigest, type ContainerDigest, DAY_MS, type Digest, type DigestChartData, type DigestData, type Figure } from './digest-data.js';
 
 /** Containers in the chart: the largest by peak. */

@@ -5,10 +5,12 @@
 //
 // A figure is null when nothing was measured; a change is "unknown" when either day has no
 // figure (memwarden was not running the day before, say): never guessed, never zero-filled.
-import type { AlertTransition, Severity } from '../alerts/types.js';
-import type { Finding, FindingCode, LeakFindingOptions, Priority } from '../diagnose/types.js';
-import type { ContainerCounters, CounterReading } from '../store/digest.js';
-import type { HistoryPoint } from '../store/history.js';
+import type { AlertTransition } from '../model/alert.js';
+import type { Severity } from '../model/alert-rule.js';
+import type { Finding, FindingCode, Priority } from '../model/finding.js';
+import type { LeakFindingOptions } from '../diagnose/options.js';
+import type { ContainerCounters, CounterReading } from '../model/history.js';
+import type { HistoryPoint } from '../model/history.js';
 
 export const DAY_MS = 86_400_000;
 

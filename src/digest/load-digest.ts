@@ -1,11 +1,14 @@
 // Reads the two days a digest compares from the store into plain data (DigestData): history,
 // counters, alert transitions, finished remediation runs and the current recommendations.
-import type { Finding, LeakFindingOptions } from '../diagnose/types.js';
+import type { Finding } from '../model/finding.js';
+import type { LeakFindingOptions } from '../diagnose/options.js';
 import { loadAlertStates, listAlertTransitions } from '../store/alert-state.js';
 import type { Database } from '../store/database.js';
-import { type ContainerCounters, containerCounters, hostOomCounter, latestHostSize } from '../store/digest.js';
+import { containerCounters, hostOomCounter, latestHostSize } from '../store/digest.js';
+import type { ContainerCounters } from '../model/history.js';
 import { containerNames, queryHistory } from '../store/history.js';
-import { type AuditEntry, listAudit } from '../store/remediation.js';
+import { listAudit } from '../store/remediation.js';
+import type { AuditEntry } from '../model/remediation.js';
 import { localDay } from './schedule-rule.js';
 import { DAY_MS, type DigestData, type DigestRecommendationInput, type DigestRun } from './digest-data.js';
 

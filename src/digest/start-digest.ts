@@ -3,7 +3,7 @@
 // dispatcher exists, and stops it before the dispatcher.
 import type { Config } from '../config/schema.js';
 import { diagnoseOptions } from '../diagnose/options.js';
-import type { Finding } from '../diagnose/types.js';
+import type { Finding } from '../model/finding.js';
 import type { Logger } from '../log/logger.js';
 import type { Database } from '../store/database.js';
 import { buildDigest } from './build-digest.js';

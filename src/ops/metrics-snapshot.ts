@@ -17,7 +17,7 @@
 // prom-client counters cannot be set, so each update resets them and adds the current total.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { largestGroups } from '../collect/process-groups.js';
-import type { ContainerMemory, ProcessGroup, Snapshot } from '../collect/types.js';
+import type { ContainerMemory, ProcessGroup, Snapshot } from '../model/snapshot.js';
 
 export interface SnapshotMetrics {
   update(snapshot: Snapshot): void;

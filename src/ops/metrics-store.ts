@@ -8,8 +8,8 @@
 // and memwarden_metrics_store_errors_total counts the failure.
 import type Database from 'better-sqlite3';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AlertState } from '../alerts/types.js';
-import type { RequestStatus } from '../remediate/policy.js';
+import type { AlertState } from '../model/alert.js';
+import type { RequestStatus } from '../model/remediation.js';
 import { loadAlertStates } from '../store/alert-state.js';
 import { countRemediationRequests, oldestOpenOutboxCreatedAt } from '../store/ops-counts.js';
 import { countPendingOutbox } from '../store/outbox.js';

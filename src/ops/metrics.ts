@@ -24,7 +24,7 @@
 //     nodejs_heap_size_used_bytes, ...): the bot watching memory should show its own.
 import type Database from 'better-sqlite3';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Snapshot } from '../collect/types.js';
+import type { Snapshot } from '../model/snapshot.js';
 import { createSnapshotMetrics } from './metrics-snapshot.js';
 import { registerStoreMetrics } from './metrics-store.js';
 

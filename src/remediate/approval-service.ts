@@ -31,18 +31,15 @@ import {
   recordDecision,
   recoverInterrupted,
   type RecoveredRequest,
-  type RemediationRequest,
-  type RemediationSwitchState,
-  type RemediationTarget,
   setRemediationSwitch,
 } from '../store/remediation.js';
+import type { RemediationRequest, RemediationSwitchState, RemediationTarget } from '../model/remediation.js';
 import { abortReason, cutShortSummary, DeadlineExceeded, type ExecutionBudget, type RunningBudget, ShutdownAbort, startBudget } from './execution-budget.js';
 import { createGroupCache, type GroupCache, type GroupLookup } from './group-cache.js';
 import {
   canApprove,
   canRequest,
   checkRequestRate,
-  type Decision,
   describePending,
   formatDuration,
   HOUR_MS,
@@ -52,6 +49,7 @@ import {
   type RemediationSwitches,
   type RequestLimits,
 } from './policy.js';
+import type { Decision } from '../model/remediation.js';
 
 /**
  * What an executor reports; the whole object is stored (as JSON) as the execution's result.

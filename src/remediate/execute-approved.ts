@@ -7,7 +7,8 @@
 // Docker is read once before the action (the approval's read, handed in) and once after it
 // (measureTarget); everything runs under the budget, so once it aborted nothing more starts.
 import { type ApprovalView, renderAlertFollowup, renderRemediationResult, renderRemediationStarted, type ResultView } from '../slack/render/remediation-message.js';
-import { getExecution, getRequest, type RemediationRequest } from '../store/remediation.js';
+import { getExecution, getRequest } from '../store/remediation.js';
+import type { RemediationRequest } from '../model/remediation.js';
 import { announceOnce, getFollowup, scheduleVerification, setFollowupBefore } from '../store/remediation-flow.js';
 import type { ExecutionReport } from './approval-service.js';
 import { abortReason, cutShortSummary, type ExecutionBudget } from './execution-budget.js';

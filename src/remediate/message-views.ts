@@ -5,7 +5,7 @@
 import { formatBytes } from '../format/units.js';
 import type { SlackMessage } from '../slack/render/block-kit-limits.js';
 import { type ApprovalView, renderRemediationRefused, type ResultView } from '../slack/render/remediation-message.js';
-import type { RemediationRequest } from '../store/remediation.js';
+import type { RemediationRequest } from '../model/remediation.js';
 import type { Refusal } from './approval-service.js';
 import { describeAction, type ExecutionPlan } from './executors/index.js';
 import type { RefusalCode } from './policy.js';

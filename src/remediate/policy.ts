@@ -3,6 +3,7 @@
 // so every rule here is a plain function of its arguments and every refusal says why in words a
 // Slack user can act on. The store re-checks the state-dependent parts atomically (a request can
 // change between this check and the write); these functions decide what the human is told.
+import type { RequestStatus, Decision } from '../model/remediation.js';
 import { mentionGroup, mentionUser } from '../format/mentions.js';
 
 /** The part of a runbook (src/remediate/runbook-schema.ts) that the policy reads. */
@@ -25,10 +26,6 @@ export interface PolicyRunbook {
   /** Hash of the runbook file: a request is only valid for the exact runbook it was made for. */
   sha256: string;
 }
-
-export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'executing' | 'succeeded' | 'failed' | 'not-executed';
-
-export type Decision = 'approve' | 'reject';
 
 /** The part of a stored request that the policy reads. */
 export interface PolicyRequest {

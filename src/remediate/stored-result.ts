@@ -3,7 +3,7 @@
 // announcement off. The row is JSON from disk, so every field is checked; what does not fit falls
 // back to the request's own status and detail rather than to a guess.
 import type { ResultView } from '../slack/render/remediation-message.js';
-import type { RemediationRequest } from '../store/remediation.js';
+import type { RemediationRequest } from '../model/remediation.js';
 import type { ExecutionReport } from './approval-service.js';
 import type { Measurement } from './verification.js';
 

@@ -5,7 +5,7 @@
 // sees a request whose dry run is what would really be executed.
 import { type ApprovalView, approvalMessageKey, renderApprovalRequest, renderRequestAccepted } from '../slack/render/remediation-message.js';
 import { insertAlertMessage } from '../store/outbox.js';
-import type { RemediationTarget } from '../store/remediation.js';
+import type { RemediationTarget } from '../model/remediation.js';
 import { insertFollowup } from '../store/remediation-flow.js';
 import type { ApprovalService } from './approval-service.js';
 import { describeDockerError } from './executors/docker-errors.js';

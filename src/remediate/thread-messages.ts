@@ -5,7 +5,8 @@
 import { checkBlockKitLimits, type SlackMessage } from '../slack/render/block-kit-limits.js';
 import { type ApprovalState, type ApprovalView, approvalMessageKey, renderApprovalRequest } from '../slack/render/remediation-message.js';
 import { getAlertMessage } from '../store/outbox.js';
-import { getExecution, getRequest, type RemediationRequest } from '../store/remediation.js';
+import { getExecution, getRequest } from '../store/remediation.js';
+import type { RemediationRequest } from '../model/remediation.js';
 import { type Followup, getFollowup } from '../store/remediation-flow.js';
 import { reportSummary } from './message-views.js';
 import type { RemediationDeps } from './remediation.js';

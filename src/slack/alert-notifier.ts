@@ -11,10 +11,10 @@
 // Nothing is sent here: the ops go to the outbox in one transaction per transition, and the
 // dispatcher delivers them in order, ahead of the channel's other messages (priority 'alert'). notify() never throws: a broken findings source or store
 // is logged and the rest carries on.
-import type { AlertState, AlertTarget, AlertTransition } from '../alerts/types.js';
+import type { AlertState, AlertTarget, AlertTransition } from '../model/alert.js';
 import { silenceMatches } from '../alerts/targets.js';
 import type { Config } from '../config/schema.js';
-import type { Finding } from '../diagnose/types.js';
+import type { Finding } from '../model/finding.js';
 import { listActiveSilences, loadAlertStates } from '../store/alert-state.js';
 import type { Database } from '../store/database.js';
 import { getAlertMessage, inOutboxTransaction, insertAlertMessage } from '../store/outbox.js';

@@ -1,10 +1,10 @@
 // What the Slack listeners may ask of the rest of memwarden: plain functions over plain data,
 // so listener tests hand in fakes and the composition root (run-bot.ts) wires the real ones.
 import type { AlertEngine } from '../alerts/alert-engine.js';
-import type { HistoryReader } from '../alerts/types.js';
-import type { Snapshot } from '../collect/types.js';
+import type { HistoryReader } from '../model/alert.js';
+import type { Snapshot } from '../model/snapshot.js';
 import type { Config } from '../config/schema.js';
-import type { Finding } from '../diagnose/types.js';
+import type { Finding } from '../model/finding.js';
 import type { Digest } from '../digest/digest-data.js';
 import type { Remediation } from '../remediate/remediation.js';
 import type { SilenceNotes } from './silence-notes.js';

@@ -6,7 +6,7 @@
 // cannot be queued is logged, and the silence stands.
 import type { AlertEngine } from '../alerts/alert-engine.js';
 import { silenceMatches } from '../alerts/targets.js';
-import type { AlertState, Silence } from '../alerts/types.js';
+import type { AlertState, Silence } from '../model/alert.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../store/database.js';
 import { getAlertMessage, inOutboxTransaction } from '../store/outbox.js';

@@ -2,7 +2,7 @@
 // written in one transaction, so a crash leaves either the round before or the round after:
 // after a restart an alert is neither announced twice nor lost.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { AlertState, AlertTarget, AlertTransition, Evidence, HistoryReader, NewSilence, Silence } from '../alerts/types.js';
+import type { AlertState, AlertTarget, AlertTransition, Evidence, HistoryReader, NewSilence, Silence } from '../model/alert.js';
 import { parseJsonOr, perDatabase, type Database } from './database.js';
 import { queryHistory } from './history.js';
 import { guard } from './store-error.js';

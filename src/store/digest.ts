@@ -1,6 +1,7 @@
 // The daily digest's rows (migration 6) and the few sample reads it needs that the history API
 // does not offer (host total, event counters). A digest day is claimed before the digest is
 // queued: one row per day and channel, so whatever restarts happen a day is sent at most once.
+import type { CounterReading, ContainerCounters } from '../model/history.js';
 import type { Database } from './database.js';
 import { guard } from './store-error.js';
 
@@ -58,12 +59,6 @@ export function latestHostSize(db: Database, fromMs: number, toMs: number): { to
   });
 }
 
-/** One reading of a monotonic counter (kernel OOM kills, a container's restarts). */
-export interface CounterReading {
-  t: number;
-  value: number;
-}
-
 /** The kernel's OOM kill counter at each raw host sample in [fromMs, toMs], oldest first. */
 export function hostOomCounter(db: Database, fromMs: number, toMs: number): CounterReading[] {
   return guard(
@@ -71,12 +66,6 @@ export function hostOomCounter(db: Database, fromMs: number, toMs: number): Coun
     () =>
       db.prepare('SELECT t, oom_kills AS value FROM host_samples WHERE t BETWEEN ? AND ? AND oom_kills IS NOT NULL ORDER BY t').all(fromMs, toMs) as CounterReading[],
   );
-}
-
-export interface ContainerCounters {
-  name: string;
-  /** Per container instance (a recreated container starts its counters again), oldest first. */
-  instances: { containerId: string; oomKills: CounterReading[]; restarts: CounterReading[] }[];
 }
 
 /** OOM kill and restart counters of every container sampled in [fromMs, toMs], by name. */

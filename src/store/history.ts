@@ -2,57 +2,14 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { perDatabase, type Database } from './database.js';
 import { ROLLUP_SPECS } from './retention.js';
 import { toStoreError } from './store-error.js';
-
-export type HistoryTarget = { kind: 'host' } | { kind: 'container'; name: string } | { kind: 'group'; name: string };
-
-/** One raw sample (min = avg = max, count 1) or one rollup bucket (t = bucket start). */
-export interface HistoryPoint {
-  t: number;
-  min: number;
-  avg: number;
-  max: number;
-  count: number;
-}
-
-export interface HistorySummary {
-  min: number;
-  /** Count-weighted over the points, i.e. the mean of the underlying samples. */
-  avg: number;
-  max: number;
-  /** avg of the earliest and of the latest point. */
-  first: number;
-  last: number;
-  /** Samples behind the points. */
-  count: number;
-}
-
-export interface ImageSize {
-  imageId: string;
-  /** The reference a container was started from, e.g. `ghcr.io/acme/api:1.4`. */
-  image: string;
-  sizeBytes: number | null;
-  firstSeen: number;
-  lastSeen: number;
-}
-
-export interface ImageRepositorySizes {
-  repository: string;
-  /** Oldest first, so the last entry is the image most recently seen for the first time. */
-  images: ImageSize[];
-}
-
+import type { HistoryTarget, HistoryPoint, HistorySummary, ImageRepositorySizes, HistoryMetric } from '../model/history.js';
 // Public metric names -> sample columns. Only rolled-up metrics are offered, so a query
 // reaches as far back as the rollups do.
-const METRIC_COLUMNS = {
+const METRIC_COLUMNS: { readonly [K in keyof HistoryMetric]: Readonly<Record<HistoryMetric[K], string>> } = {
   host: { used: 'used', available: 'available', swapUsed: 'swap_used', psiSome: 'psi_some', psiFull: 'psi_full' },
   container: { usage: 'usage', limit: 'mem_limit' },
   group: { pss: 'pss', rss: 'rss', uss: 'uss' },
-} as const;
-
-export type HistoryMetric = {
-  [K in keyof typeof METRIC_COLUMNS]: keyof (typeof METRIC_COLUMNS)[K];
 };
-
 export const HISTORY_METRICS: { [K in HistoryTarget['kind']]: readonly HistoryMetric[K][] } = {
   host: ['used', 'available', 'swapUsed', 'psiSome', 'psiFull'],
   container: ['usage', 'limit'],

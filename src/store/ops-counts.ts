@@ -3,7 +3,7 @@
 // loadAlertStates and countPendingOutbox; only what those cannot answer is here. Each query is an
 // aggregate over an indexed or small table, so a scrape every few seconds costs next to nothing.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { RequestStatus } from '../remediate/policy.js';
+import type { RequestStatus } from '../model/remediation.js';
 import { perDatabase, type Database } from './database.js';
 import { guard } from './store-error.js';
 

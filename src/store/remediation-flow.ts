@@ -13,7 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonOr, perDatabase, type Database } from './database.js';
-import { appendAudit, type NewAuditEntry } from './remediation.js';
+import { appendAudit } from './remediation.js';
+import type { NewAuditEntry } from '../model/remediation.js';
 import { guard } from './store-error.js';
 
 export interface NewRecommendation {

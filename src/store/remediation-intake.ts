@@ -3,7 +3,8 @@
 // (collapsed into it, so approvers are not asked twice for the same thing).
 import type BetterSqlite3 from 'better-sqlite3';
 import { perDatabase, type Database } from './database.js';
-import { getRequest, type RemediationRequest } from './remediation.js';
+import { getRequest } from './remediation.js';
+import type { RemediationRequest } from '../model/remediation.js';
 import { guard } from './store-error.js';
 
 export interface RequestTimesQuery {

@@ -10,27 +10,12 @@
 // before the executor is called. A request therefore runs at most once; the price is that after
 // a crash a request found `executing` may or may not have taken effect, and recoverInterrupted
 // marks it failed ("interrupted") rather than ever running it a second time.
+import type { AuditAction, RemediationTarget, RemediationRequest, Execution, NewAuditEntry, AuditEntry, RemediationSwitchState } from '../model/remediation.js';
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonOr, perDatabase, type Database } from './database.js';
-import type { Decision, RequestStatus } from '../remediate/policy.js';
+import type { Decision, RequestStatus } from '../model/remediation.js';
 import { guard } from './store-error.js';
-
-export type { Decision, RequestStatus } from '../remediate/policy.js';
-export type AuditAction =
-  | 'requested'
-  | 'approved'
-  | 'rejected'
-  | 'expired'
-  | 'executing'
-  | 'succeeded'
-  | 'failed'
-  | 'not-executed'
-  | 'refused'
-  | 'switched-on'
-  | 'switched-off'
-  | 'verified';
-
 export const DEFAULT_REQUEST_TTL_MS = 15 * 60_000;
 
 /** Who the audit log names for what memwarden does on its own (expiry, recovery, execution). */
@@ -38,11 +23,6 @@ export const SYSTEM_ACTOR = 'memwarden';
 
 export const INTERRUPTED_OUTCOME = 'interrupted: may or may not have taken effect — verify before retrying';
 export const NOT_STARTED_DETAIL = 'memwarden stopped after the approval and before the execution started: nothing was run; request it again if it is still needed';
-
-export interface RemediationTarget {
-  containerId: string;
-  name: string;
-}
 
 export interface NewRemediationRequest {
   runbookId: string;
@@ -58,76 +38,6 @@ export interface NewRemediationRequest {
   ttlMs?: number;
   channel?: string | null;
   messageTs?: string | null;
-}
-
-export interface Approval {
-  user: string;
-  decision: Decision;
-  at: number;
-}
-
-export interface RemediationRequest {
-  /** 32 hex digits (128 random bits). */
-  id: string;
-  runbookId: string;
-  runbookSha256: string;
-  target: RemediationTarget;
-  params: Record<string, unknown>;
-  requestedBy: string;
-  requestedAt: number;
-  expiresAt: number;
-  status: RequestStatus;
-  origin: string;
-  channel: string | null;
-  messageTs: string | null;
-  dryRun: boolean;
-  requiredApprovals: number;
-  decidedAt: number | null;
-  statusDetail: string | null;
-  /** In the order they were recorded. */
-  approvals: Approval[];
-}
-
-export interface Execution {
-  requestId: string;
-  startedAt: number;
-  finishedAt: number | null;
-  outcome: string | null;
-  result: unknown;
-}
-
-export interface NewAuditEntry {
-  at: number;
-  actor: string;
-  action: AuditAction;
-  requestId?: string | null;
-  runbookId?: string | null;
-  runbookSha256?: string | null;
-  /** The target's name (container name). */
-  target?: string | null;
-  targetContainerId?: string | null;
-  params?: unknown;
-  outcome?: string | null;
-  beforeBytes?: number | null;
-  afterBytes?: number | null;
-  detail?: string | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: AuditAction;
-  requestId: string | null;
-  runbookId: string | null;
-  runbookSha256: string | null;
-  target: string | null;
-  targetContainerId: string | null;
-  params: unknown;
-  outcome: string | null;
-  beforeBytes: number | null;
-  afterBytes: number | null;
-  detail: string | null;
 }
 
 export type DecisionRecord =
@@ -156,12 +66,6 @@ export interface RecoveredRequest {
   request: RemediationRequest;
   /** 'executing' (it may have run: now failed) or 'approved' (it never ran: now not-executed). */
   previousStatus: 'executing' | 'approved';
-}
-
-export interface RemediationSwitchState {
-  enabled: boolean;
-  changedBy: string | null;
-  changedAt: number | null;
 }
 
 const REQUEST_ID = /^[0-9a-f]{32}$/;

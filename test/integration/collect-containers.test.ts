@@ -11,7 +11,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { collectContainers, type ContainersResult } from '../../src/collect/containers.js';
-import type { ContainerMemory } from '../../src/collect/types.js';
+import type { ContainerMemory } from '../../src/model/snapshot.js';
 import {
   type ContainerHandle,
   describeWithEnv,

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { collectProcesses, type ProcessCollection } from '../../src/collect/processes.js';
-import type { ProcessGroup } from '../../src/collect/types.js';
+import type { ProcessGroup } from '../../src/model/snapshot.js';
 import { describeWithEnv, docker, useTestEnv, waitUntil } from './test-env.js';
 
 const MIB = 1024 * 1024;

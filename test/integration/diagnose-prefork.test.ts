@@ -9,11 +9,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectSnapshot } from '../../src/collect/collect-snapshot.js';
 import { collectContainers } from '../../src/collect/containers.js';
 import { collectProcesses } from '../../src/collect/processes.js';
-import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../src/collect/types.js';
+import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../src/model/snapshot.js';
 import { configSchema } from '../../src/config/schema.js';
 import { diagnose } from '../../src/diagnose/diagnose.js';
 import { diagnoseOptions } from '../../src/diagnose/options.js';
-import { emptyDiagnosisHistory, type Finding } from '../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../src/model/finding.js';
 import {
   type CeleryWorkerHandle,
   describeWithEnv,

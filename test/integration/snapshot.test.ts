@@ -12,7 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import { collectHost } from '../../src/collect/host.js';
 import { collectSnapshot } from '../../src/collect/collect-snapshot.js';
 import { startPoller } from '../../src/collect/poller.js';
-import type { Snapshot } from '../../src/collect/types.js';
+import type { Snapshot } from '../../src/model/snapshot.js';
 import { describeWithEnv, useTestEnv, waitUntil } from './test-env.js';
 
 const run = promisify(execFile);

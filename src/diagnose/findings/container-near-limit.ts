@@ -6,7 +6,7 @@ import { bytesOrNull, type DiagnosisContext, priorityFor } from '../context.js';
 import { levelFor } from '../levels.js';
 import { averageChildCost, preforkGroups } from '../prefork.js';
 import { dockerSize, suggestMemoryLimit } from '../sizing.js';
-import type { Finding, Recommendation } from '../types.js';
+import type { Finding, Recommendation } from '../../model/finding.js';
 
 export function findContainersNearLimit(ctx: DiagnosisContext): Finding[] {
   const findings: Finding[] = [];

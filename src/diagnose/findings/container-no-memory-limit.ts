@@ -6,7 +6,7 @@ import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { levelFor } from '../levels.js';
 import { serviceName } from '../prefork.js';
 import { dockerSize, suggestMemoryLimit } from '../sizing.js';
-import type { Finding, Severity } from '../types.js';
+import type { Finding, Severity } from '../../model/finding.js';
 
 const HOUR = 3_600_000;
 

@@ -3,9 +3,9 @@
 // files (a classic source of "cv2 has no attribute ..." and of GUI libraries in a server image),
 // and each brings its own bundled libraries (`<name>.libs/`). Keep opencv-python-headless.
 import { formatBytes } from '../../format/units.js';
-import type { PythonDistribution } from '../../collect/types.js';
+import type { PythonDistribution } from '../../model/snapshot.js';
 import type { DiagnosisContext } from '../context.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../model/finding.js';
 
 export const OPENCV_FAMILY: readonly string[] = [
   'opencv-python',

@@ -4,7 +4,7 @@
 import { formatBytes, formatPercent, percentOf } from '../../format/units.js';
 import { bytesOrNull, type DiagnosisContext, priorityFor } from '../context.js';
 import { levelFor } from '../levels.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../model/finding.js';
 
 export function findHostMemoryHigh(ctx: DiagnosisContext): Finding[] {
   const { host } = ctx.snapshot;

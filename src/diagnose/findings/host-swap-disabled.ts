@@ -5,7 +5,7 @@ import { formatBytes, percentOf } from '../../format/units.js';
 import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { levelFor } from '../levels.js';
 import { dockerSize, recommendedSwapBytes } from '../sizing.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../model/finding.js';
 
 export function findHostSwapDisabled(ctx: DiagnosisContext): Finding[] {
   const { host } = ctx.snapshot;

@@ -4,7 +4,7 @@
 // on disk, and it is usually what is loaded into every worker's memory too.
 import { formatBytes } from '../../format/units.js';
 import type { DiagnosisContext } from '../context.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../model/finding.js';
 
 export function findImageSizeGrowth(ctx: DiagnosisContext): Finding[] {
   const cfg = ctx.options.diagnosis.imageGrowth;

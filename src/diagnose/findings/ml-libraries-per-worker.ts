@@ -8,7 +8,7 @@ import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { averageChildCost, preforkGroups, serviceName, whereIs } from '../prefork.js';
 import { seriesMin } from '../series.js';
 import { MiB } from '../sizing.js';
-import type { Finding, Recommendation } from '../types.js';
+import type { Finding, Recommendation } from '../../model/finding.js';
 
 export const HEAVY_ML_LIBRARIES: readonly string[] = ['torch', 'paddle', 'tensorflow', 'onnxruntime', 'opencv'];
 

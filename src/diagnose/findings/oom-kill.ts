@@ -7,7 +7,7 @@ import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { preforkGroups } from '../prefork.js';
 import { seriesMax } from '../series.js';
 import { roundUpTo } from '../sizing.js';
-import type { Finding, Recommendation } from '../types.js';
+import type { Finding, Recommendation } from '../../model/finding.js';
 
 export function findOomKills(ctx: DiagnosisContext): Finding[] {
   const findings: Finding[] = [];

@@ -14,7 +14,7 @@ import { formatBytes } from '../../format/units.js';
 import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { averageChildCost, type PreforkGroup, preforkGroups, serviceName, whereIs } from '../prefork.js';
 import { seriesMax } from '../series.js';
-import type { Finding, Recommendation } from '../types.js';
+import type { Finding, Recommendation } from '../../model/finding.js';
 
 export function findPreforkConcurrency(ctx: DiagnosisContext): Finding[] {
   const findings: Finding[] = [];

@@ -3,7 +3,7 @@
 // policy.ts), then the change with the Slack user as its author, then a note where the channel
 // sees it (silence-notes.ts). A refusal changes nothing and says why.
 import { canEndSilence, canSilence, needsGroups, type SilencePolicy, silencePolicyOf } from '../../alerts/silence-policy.js';
-import type { AlertState, Silence } from '../../alerts/types.js';
+import type { AlertState, Silence } from '../../model/alert.js';
 import type { Logger } from '../../log/logger.js';
 import type { BotServices } from '../bot-services.js';
 

@@ -1,6 +1,6 @@
 // `/mem diagnose [container]`: the findings for the host, or those about one container (and the
 // process groups running in it).
-import type { Finding, Severity } from '../../diagnose/types.js';
+import type { Finding, Severity } from '../../model/finding.js';
 import { renderUnknownContainer } from '../render/command-containers.js';
 import { renderDiagnose } from '../render/command-diagnose.js';
 import { type CommandContext, type CommandReply, ephemeral } from './command-context.js';

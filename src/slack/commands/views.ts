@@ -1,8 +1,8 @@
 // Snapshot and alert state -> the rows the /mem renderers show. Pure; the OK / HIGH / CRITICAL
 // levels come from diagnose/levels.ts, so Slack, the terminal and the alerts agree.
-import type { AlertState, Silence } from '../../alerts/types.js';
+import type { AlertState, Silence } from '../../model/alert.js';
 import { describeValue } from '../../alerts/summary.js';
-import type { Snapshot } from '../../collect/types.js';
+import type { Snapshot } from '../../model/snapshot.js';
 import { containerLevel, hostLevel, type StatusThresholds } from '../../diagnose/levels.js';
 import { percentOf } from '../../format/units.js';
 import type { AlertRow, ContainerRow, GroupRow, HostView, SilenceRow } from '../render/command-rows.js';

@@ -4,9 +4,10 @@
 // per later transition. Every message passes checkBlockKitLimits for any input: names, summaries
 // and evidence are escaped and cut to budgets that add up to less than the limits.
 import { describeValue, formatValue } from '../../alerts/summary.js';
-import type { AlertState, AlertTarget, AlertTransition, Evidence, ResolveReason, RuleKind, RuleUnit, Severity } from '../../alerts/types.js';
+import type { AlertState, AlertTarget, AlertTransition, Evidence, ResolveReason } from '../../model/alert.js';
+import type { RuleKind, RuleUnit, Severity } from '../../model/alert-rule.js';
 import { formatDuration } from '../../config/units.js';
-import type { Finding, Recommendation } from '../../diagnose/types.js';
+import type { Finding, Recommendation } from '../../model/finding.js';
 import { formatBytes } from '../../format/units.js';
 import { ACTION, BLOCK, SILENCE_CHOICES } from '../ids.js';
 import {

@@ -1,6 +1,6 @@
 // `/mem diagnose [container]`: the findings, worst first, each with its ranked fixes and the
 // saving each one was measured to bring.
-import type { Finding, Recommendation, Severity } from '../../diagnose/types.js';
+import type { Finding, Recommendation, Severity } from '../../model/finding.js';
 import { formatBytes } from '../../format/units.js';
 import { fitBlocks, type KnownBlock, type SlackMessage } from './block-kit-limits.js';
 import { context, header, message, name, section, slackDate, userText } from './command-common.js';

@@ -1,7 +1,7 @@
 // `/mem history <container|host> [6h|24h|7d]`: min, avg and max over the window and a sparkline
 // of the points, one character per time slice (a gap where nothing was recorded).
 import { formatBytes } from '../../format/units.js';
-import type { HistoryPoint, HistorySummary } from '../../store/history.js';
+import type { HistoryPoint, HistorySummary } from '../../model/history.js';
 import type { SlackMessage } from './block-kit-limits.js';
 import { context, header, message, name, section, slackDate } from './command-common.js';
 

@@ -2,7 +2,7 @@
 // entries of the append-only audit log). Pure: plain data in, a message out.
 import type { RemediationSwitches } from '../../remediate/policy.js';
 import type { RunbookSummary } from '../../remediate/remediation.js';
-import type { AuditAction, AuditEntry } from '../../store/remediation.js';
+import type { AuditAction, AuditEntry } from '../../model/remediation.js';
 import { formatBytes } from '../../format/units.js';
 import { escapeMrkdwn, type SlackMessage } from './block-kit-limits.js';
 import { context, header, listSections, message, name, section, slackDate, userText } from './command-common.js';

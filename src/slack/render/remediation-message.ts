@@ -5,7 +5,7 @@
 // answers to the person who asked or clicked. Every piece of outside text (names, summaries,
 // output) is escaped and cut, so every message passes checkBlockKitLimits for any input.
 import type { ExecutionStatus } from '../../remediate/executors/types.js';
-import type { RequestStatus } from '../../remediate/policy.js';
+import type { RequestStatus } from '../../model/remediation.js';
 import type { VerifyMetric } from '../../remediate/runbook-schema.js';
 import { formatMetric, METRIC_LABEL, type Measurement, type Verification } from '../../remediate/verification.js';
 import { formatBytes } from '../../format/units.js';

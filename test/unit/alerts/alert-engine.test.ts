@@ -3,8 +3,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertEngine } from '../../../src/alerts/alert-engine.js';
-import type { AlertRule, AlertTransition, HistoryReader } from '../../../src/alerts/types.js';
-import type { Snapshot } from '../../../src/collect/types.js';
+import type { AlertTransition, HistoryReader } from '../../../src/model/alert.js';
+import type { AlertRule } from '../../../src/model/alert-rule.js';
+import type { Snapshot } from '../../../src/model/snapshot.js';
 import { listAlertTransitions } from '../../../src/store/alert-state.js';
 import { closeDatabase, openDatabase } from '../../../src/store/database.js';
 import { GiB, makeContainer, makeHost, makeSnapshot, makeTempDir, MiB } from '../store/make-snapshot.js';

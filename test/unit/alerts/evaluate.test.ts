@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRules, isObservable } from '../../../src/alerts/evaluate.js';
 import { step } from '../../../src/alerts/state-machine.js';
-import type { HistoryReader, Observation } from '../../../src/alerts/types.js';
-import type { ContainerMemory, Snapshot } from '../../../src/collect/types.js';
-import type { HistoryPoint } from '../../../src/store/history.js';
+import type { HistoryReader, Observation } from '../../../src/model/alert.js';
+import type { ContainerMemory, Snapshot } from '../../../src/model/snapshot.js';
+import type { HistoryPoint } from '../../../src/model/history.js';
 import { GiB, makeContainer, makeGroup, makeHost, makeProcess, makeSnapshot, MiB } from '../store/make-snapshot.js';
 import { HOUR, MINUTE, ruleFrom, rulesFrom, T0 } from './helpers.js';
 

@@ -1,10 +1,10 @@
 // Rules from config-shaped input, observations by hand, and a driver that steps one alert
 // through a series of (time, value) samples.
-import type { AlertRule } from '../../../src/config/alert-rules.js';
+import type { AlertRule } from '../../../src/model/alert-rule.js';
 import { alertsSchema, resolveRules } from '../../../src/config/alerts-schema.js';
 import { observation } from '../../../src/alerts/evaluate.js';
 import { step } from '../../../src/alerts/state-machine.js';
-import type { AlertState, AlertTarget, AlertTransition, Evidence, Observation } from '../../../src/alerts/types.js';
+import type { AlertState, AlertTarget, AlertTransition, Evidence, Observation } from '../../../src/model/alert.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;

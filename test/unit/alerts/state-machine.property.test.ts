@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertEngine } from '../../../src/alerts/alert-engine.js';
-import type { AlertRule } from '../../../src/alerts/types.js';
+import type { AlertRule } from '../../../src/model/alert-rule.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
 import { GiB, makeHost, makeSnapshot } from '../store/make-snapshot.js';
 import { HOST, MINUTE, ruleFrom, runSeries, type Sample, T0 } from './helpers.js';

@@ -6,7 +6,8 @@ import { parseCli, UsageError, usage } from '../../../src/cli/parse-cli.js';
 import { renderAudit, toAuditJson } from '../../../src/cli/render-audit.js';
 import { main } from '../../../src/main.js';
 import { closeDatabase, openDatabase } from '../../../src/store/database.js';
-import { appendAudit, type AuditEntry, listAudit } from '../../../src/store/remediation.js';
+import { appendAudit, listAudit } from '../../../src/store/remediation.js';
+import type { AuditEntry } from '../../../src/model/remediation.js';
 import { SHA, T0, WORKER } from '../remediate/helpers.js';
 import { makeTempDir } from '../store/make-snapshot.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderGroups, renderStatus } from '../../../src/cli/render-status.js';
 import { toStatusJson } from '../../../src/cli/status-json.js';
-import type { ProcessMemory } from '../../../src/collect/types.js';
+import type { ProcessMemory } from '../../../src/model/snapshot.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { statusThresholds } from '../../../src/diagnose/levels.js';
 import { GiB, makeContainer, makeGroup, makeHost, makeSnapshot, MiB } from '../store/make-snapshot.js';

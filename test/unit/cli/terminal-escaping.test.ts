@@ -4,7 +4,7 @@
 // process name must not reach the terminal raw, and a line break in a name must not forge a row.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AlertTransition } from '../../../src/alerts/types.js';
+import type { AlertTransition } from '../../../src/model/alert.js';
 import { checkConfig } from '../../../src/cli/check-config.js';
 import { renderAudit } from '../../../src/cli/render-audit.js';
 import { renderDiagnosis } from '../../../src/cli/render-diagnosis.js';
@@ -13,10 +13,10 @@ import { renderGroups, renderStatus } from '../../../src/cli/render-status.js';
 import { renderTransitionLine } from '../../../src/cli/render-transition.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { statusThresholds } from '../../../src/diagnose/levels.js';
-import type { Finding } from '../../../src/diagnose/types.js';
+import type { Finding } from '../../../src/model/finding.js';
 import { digestNow } from '../../../src/digest/start-digest.js';
 import { closeDatabase, openDatabase } from '../../../src/store/database.js';
-import type { AuditEntry } from '../../../src/store/remediation.js';
+import type { AuditEntry } from '../../../src/model/remediation.js';
 import { NOW, seedDigestFixture } from '../digest/digest-fixture.js';
 import { GiB, makeContainer, makeGroup, makeHost, makeProcess, makeSnapshot, makeTempDir, MiB } from '../store/make-snapshot.js';
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startPoller } from '../../../src/collect/poller.js';
-import type { Snapshot } from '../../../src/collect/types.js';
+import type { Snapshot } from '../../../src/model/snapshot.js';
 
 const silent = pino({ level: 'silent' });
 

@@ -8,7 +8,7 @@ import {
   parseUwsgiApp,
   processName,
 } from '../../../src/collect/process-groups.js';
-import type { ProcessMemory } from '../../../src/collect/types.js';
+import type { ProcessMemory } from '../../../src/model/snapshot.js';
 
 const MIB = 1024 * 1024;
 const CELERY_ID = '8dd56705e979724202c8945ccc672824870183ce6b744372487305496f7f0e9c';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readProcText } from '../../../src/collect/proc-file.js';
 import { collectProcesses } from '../../../src/collect/processes.js';
-import type { ProcessMemory } from '../../../src/collect/types.js';
+import type { ProcessMemory } from '../../../src/model/snapshot.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/proc', import.meta.url));
 // sha256 of "mw-celery", "mw-shop", "mw-uwsgi" (see test/fixtures/proc/README.md).

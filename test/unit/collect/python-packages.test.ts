@@ -11,7 +11,7 @@ import {
   parseDistributionEntry,
   resolveInRoot,
 } from '../../../src/collect/python-packages.js';
-import type { ProcessMemory } from '../../../src/collect/types.js';
+import type { ProcessMemory } from '../../../src/model/snapshot.js';
 
 const X = 'a'.repeat(64);
 const Y = 'b'.repeat(64);

@@ -1,11 +1,12 @@
 // Builders for diagnose() inputs: only what a test cares about is given, the rest is plausible.
-import type { ContainerMemory, HostMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../../src/collect/types.js';
+import type { ContainerMemory, HostMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../../src/model/snapshot.js';
 import { groupProcesses } from '../../../src/collect/process-groups.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { diagnoseOptions } from '../../../src/diagnose/options.js';
-import type { DiagnoseOptions, DiagnosisHistory } from '../../../src/diagnose/types.js';
-import { emptyDiagnosisHistory } from '../../../src/diagnose/types.js';
-import type { HistoryPoint } from '../../../src/store/history.js';
+import type { DiagnosisHistory } from '../../../src/model/finding.js';
+import type { DiagnoseOptions } from '../../../src/diagnose/options.js';
+import { emptyDiagnosisHistory } from '../../../src/model/finding.js';
+import type { HistoryPoint } from '../../../src/model/history.js';
 
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;

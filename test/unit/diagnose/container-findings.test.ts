@@ -1,7 +1,7 @@
 // container-near-limit and oom-kill.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
-import { emptyDiagnosisHistory, type Finding } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../../src/model/finding.js';
 import { container, GiB, history, HOUR, host, MiB, NOW, options, pool, series, snapshot } from './build.js';
 
 const byCode = (findings: Finding[], code: string) => findings.filter((f) => f.code === code);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
-import { emptyDiagnosisHistory, type Finding } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../../src/model/finding.js';
 import { container, GiB, history, HOUR, MiB, options, series, snapshot } from './build.js';
 
 const noLimit = (findings: Finding[], name = 'api') => findings.find((f) => f.code === 'container-no-memory-limit' && f.target.name === name);

@@ -1,9 +1,9 @@
 // diagnose() as a whole: ordering, and invariants on hostile input.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ProcessMemory, Snapshot } from '../../../src/collect/types.js';
+import type { ProcessMemory, Snapshot } from '../../../src/model/snapshot.js';
 import { diagnose, rankRecommendations } from '../../../src/diagnose/diagnose.js';
-import { emptyDiagnosisHistory, FINDING_CODES, type DiagnosisHistory, type Recommendation } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, FINDING_CODES, type DiagnosisHistory, type Recommendation } from '../../../src/model/finding.js';
 import { container, GiB, host, MiB, NOW, options, pool, proc, snapshot } from './build.js';
 
 describe('diagnose', () => {

@@ -1,7 +1,7 @@
 // memory-leak-suspected and image-size-growth: the findings that need history.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
-import { emptyDiagnosisHistory, type Finding } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../../src/model/finding.js';
 import { container, GiB, history, HOUR, host, MiB, NOW, options, pool, series, snapshot } from './build.js';
 
 const byCode = (findings: Finding[], code: string) => findings.filter((f) => f.code === code);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
 import { recommendedSwapBytes } from '../../../src/diagnose/sizing.js';
-import { emptyDiagnosisHistory, type Finding } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../../src/model/finding.js';
 import { container, GiB, host, MiB, options, snapshot } from './build.js';
 
 const byCode = (findings: Finding[], code: string) => findings.filter((f) => f.code === code);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../../src/collect/types.js';
+import type { Snapshot } from '../../../src/model/snapshot.js';
 import { readHistory } from '../../../src/cli/diagnose-command.js';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
 import { loadDiagnosisHistory } from '../../../src/diagnose/load-history.js';

@@ -1,9 +1,9 @@
 // ml-libraries-per-worker and duplicate-opencv.
 import { describe, expect, it } from 'vitest';
-import type { PythonDistribution } from '../../../src/collect/types.js';
+import type { PythonDistribution } from '../../../src/model/snapshot.js';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
 import { recycleKib } from '../../../src/diagnose/findings/ml-libraries-per-worker.js';
-import { emptyDiagnosisHistory, type Finding } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../../src/model/finding.js';
 import { container, history, MiB, options, pool, series, snapshot } from './build.js';
 
 const byCode = (findings: Finding[], code: string) => findings.filter((f) => f.code === code);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
 import { persistentCeleryCommand } from '../../../src/diagnose/findings/prefork-concurrency.js';
-import { emptyDiagnosisHistory, type Finding } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../../src/model/finding.js';
 import { container, GiB, history, host, MiB, options, pool, proc, series, snapshot } from './build.js';
 
 const GROUP = 'celery worker@box (proj)';

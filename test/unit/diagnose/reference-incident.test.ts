@@ -3,7 +3,7 @@
 // (test/fixtures/reference-incident.ts explains every figure).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
-import type { Finding } from '../../../src/diagnose/types.js';
+import type { Finding } from '../../../src/model/finding.js';
 import {
   BACKEND_CONTAINER,
   CELERY_CONTAINER,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectRecommendations, formatEvidence, renderDiagnosis, toDiagnosisJson } from '../../../src/cli/render-diagnosis.js';
 import { diagnose } from '../../../src/diagnose/diagnose.js';
-import { emptyDiagnosisHistory, type Finding } from '../../../src/diagnose/types.js';
+import { emptyDiagnosisHistory, type Finding } from '../../../src/model/finding.js';
 import { referenceHistory, referenceSnapshot } from '../../fixtures/reference-incident.js';
 import { GiB, MiB, options, snapshot } from './build.js';
 

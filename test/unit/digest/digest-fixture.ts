@@ -8,9 +8,10 @@
 // - api is restarted by an approved remediation at NOW - 3h56 (1.4 GiB -> 700 MiB);
 // - alerts: near-limit and oom-kill on ml-inference, a host warning that fired silenced, and
 //   the leak alert on celery-worker that still fires.
-import type { AlertState, AlertTarget, AlertTransition, RuleKind, RuleUnit } from '../../../src/alerts/types.js';
-import type { Finding } from '../../../src/diagnose/types.js';
-import type { LeakFindingOptions } from '../../../src/diagnose/types.js';
+import type { AlertState, AlertTarget, AlertTransition } from '../../../src/model/alert.js';
+import type { RuleKind, RuleUnit } from '../../../src/model/alert-rule.js';
+import type { Finding } from '../../../src/model/finding.js';
+import type { LeakFindingOptions } from '../../../src/diagnose/options.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';
 import type { Database } from '../../../src/store/database.js';
 import { appendAudit } from '../../../src/store/remediation.js';

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { register as globalRegister } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertState } from '../../../src/alerts/types.js';
+import type { AlertState } from '../../../src/model/alert.js';
 import { type BotMetrics, createBotMetrics } from '../../../src/ops/metrics.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';

@@ -7,7 +7,8 @@ import { type DecideOutcome, EXECUTOR_GRACE_MS, type RemediationRequestInput } f
 import { DeadlineExceeded, type ExecutionBudget } from '../../../src/remediate/execution-budget.js';
 import type { PolicyRunbook } from '../../../src/remediate/policy.js';
 import type { Database } from '../../../src/store/database.js';
-import { getRequest, listAudit, recentRuns, type RemediationRequest } from '../../../src/store/remediation.js';
+import { getRequest, listAudit, recentRuns } from '../../../src/store/remediation.js';
+import type { RemediationRequest } from '../../../src/model/remediation.js';
 import { executionRows, type Harness, makeRunbook, makeService, makeTempDb, MINUTE, SHA, T0, type TempDb, WORKER } from './helpers.js';
 
 let t: TempDb;

@@ -4,8 +4,9 @@
 // one eligible said no.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Decision } from '../../../src/remediate/policy.js';
-import { getRequest, listAudit, type RemediationRequest } from '../../../src/store/remediation.js';
+import type { Decision } from '../../../src/model/remediation.js';
+import { getRequest, listAudit } from '../../../src/store/remediation.js';
+import type { RemediationRequest } from '../../../src/model/remediation.js';
 import { executionRows, makeRunbook, makeService, makeTempDb, type TempDb } from './helpers.js';
 
 const USERS = ['U_ALICE', 'U_BOB', 'U_CAROL', 'U_GRACE', 'U_MALLORY', 'U_REQ'] as const;

@@ -5,7 +5,7 @@ import type { ApprovalService, ApprovalServiceOptions, ExecutionReport, ServiceL
 import { createApprovalService } from '../../../src/remediate/approval-service.js';
 import type { PolicyRunbook } from '../../../src/remediate/policy.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
-import type { RemediationRequest, RemediationTarget } from '../../../src/store/remediation.js';
+import type { RemediationRequest, RemediationTarget } from '../../../src/model/remediation.js';
 import { makeTempDir } from '../store/make-snapshot.js';
 
 export const T0 = Date.parse('2025-10-27T09:00:00.000Z');

@@ -2,7 +2,7 @@
 // of test/fixtures/proc and a fake clock. Every outbox op is recorded (and really enqueued, so the
 // outbox's own rules apply); scheduled verifications are recorded instead of timed.
 import { join, resolve } from 'node:path';
-import type { Snapshot } from '../../../src/collect/types.js';
+import type { Snapshot } from '../../../src/model/snapshot.js';
 import { type Config, configSchema } from '../../../src/config/schema.js';
 import { loadRunbooks } from '../../../src/remediate/load-runbooks.js';
 import { createRemediation, type Remediation, type RemediationDeps } from '../../../src/remediate/remediation.js';

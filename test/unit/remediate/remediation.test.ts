@@ -4,8 +4,8 @@
 // approval message's thread and the originating alert's; a due verification survives a restart.
 // Docker is fake-docker.ts, /proc is test/fixtures/proc, the clock is fake.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertTransition } from '../../../src/alerts/types.js';
-import type { Finding } from '../../../src/diagnose/types.js';
+import type { AlertTransition } from '../../../src/model/alert.js';
+import type { Finding } from '../../../src/model/finding.js';
 import { checkBlockKitLimits } from '../../../src/slack/render/block-kit-limits.js';
 import { buildAlertViewModel } from '../../../src/slack/render/alert-message.js';
 import { approvalMessageKey } from '../../../src/slack/render/remediation-message.js';

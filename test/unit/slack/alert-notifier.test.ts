@@ -3,8 +3,9 @@
 // state machine (stepped by hand, states stored as the engine stores them). Time is a fake clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { step } from '../../../src/alerts/state-machine.js';
-import type { AlertRule, AlertState, AlertTarget, AlertTransition } from '../../../src/alerts/types.js';
-import type { Finding } from '../../../src/diagnose/types.js';
+import type { AlertState, AlertTarget, AlertTransition } from '../../../src/model/alert.js';
+import type { AlertRule } from '../../../src/model/alert-rule.js';
+import type { Finding } from '../../../src/model/finding.js';
 import { createAlertNotifier, type AlertNotifierOptions } from '../../../src/slack/alert-notifier.js';
 import { createOutboxDispatcher, type OutboxDispatcher } from '../../../src/slack/delivery/outbox-dispatcher.js';
 import { createOutboxWebClient, createWebApiSink } from '../../../src/slack/delivery/web-api-sink.js';

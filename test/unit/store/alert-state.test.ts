@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertState, AlertTransition } from '../../../src/alerts/types.js';
+import type { AlertState, AlertTransition } from '../../../src/model/alert.js';
 import {
   deleteSilence,
   insertSilence,

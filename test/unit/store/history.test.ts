@@ -4,9 +4,9 @@ import { closeDatabase, openDatabase, type Database } from '../../../src/store/d
 import {
   HISTORY_METRICS,
   queryHistory,
-  summarizeHistory,
-  type HistoryPoint,
+  summarizeHistory
 } from '../../../src/store/history.js';
+import type { HistoryPoint } from '../../../src/model/history.js';
 import { enforceRetention } from '../../../src/store/retention.js';
 import { recordSnapshot } from '../../../src/store/samples.js';
 import { makeContainer, makeGroup, makeSnapshot, makeTempDir } from './make-snapshot.js';

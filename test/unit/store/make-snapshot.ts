@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ContainerMemory, HostMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../../src/collect/types.js';
+import type { ContainerMemory, HostMemory, ProcessGroup, ProcessMemory, Snapshot } from '../../../src/model/snapshot.js';
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;

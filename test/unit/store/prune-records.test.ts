@@ -3,7 +3,7 @@
 // and a table without a retention rule fails here.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertState } from '../../../src/alerts/types.js';
+import type { AlertState } from '../../../src/model/alert.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { retentionLimits } from '../../../src/run-bot.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';

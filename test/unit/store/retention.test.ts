@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostMemory } from '../../../src/collect/types.js';
+import type { HostMemory } from '../../../src/model/snapshot.js';
 import { closeDatabase, openDatabase, type Database } from '../../../src/store/database.js';
-import { containerNames, latestImageSizes, queryHistory, type HistoryPoint } from '../../../src/store/history.js';
+import { containerNames, latestImageSizes, queryHistory } from '../../../src/store/history.js';
+import type { HistoryPoint } from '../../../src/model/history.js';
 import { DEFAULT_RETENTION, enforceRetention } from '../../../src/store/retention.js';
 import { recordSnapshot } from '../../../src/store/samples.js';
 import { makeContainer, makeGroup, makeHost, makeSnapshot, makeTempDir } from './make-snapshot.js';

@@ -3,7 +3,7 @@
 // ever an id, and the request (runbook, target, parameters) is read back from the store. Every
 // refusal is an ephemeral answer to the clicker and changes nothing; the approval message itself
 // is updated through the outbox for everyone.
-import type { Decision } from '../../../remediate/policy.js';
+import type { Decision } from '../../../model/remediation.js';
 import { truncate } from '../../render/block-kit-limits.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { remediationButton } from './remediation-button.js';

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import nock from 'nock';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import type { AlertTarget, AlertTransition } from '../../../../src/alerts/types.js';
+import type { AlertTarget, AlertTransition } from '../../../../src/model/alert.js';
 import type { Config } from '../../../../src/config/schema.js';
-import type { Finding } from '../../../../src/diagnose/types.js';
+import type { Finding } from '../../../../src/model/finding.js';
 import type { Logger } from '../../../../src/log/logger.js';
 import { closeDatabase, type Database, openDatabase } from '../../../../src/store/database.js';
 

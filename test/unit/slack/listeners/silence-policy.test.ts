@@ -5,7 +5,7 @@
 // for a rule-wide silence. Slack's user groups come from usergroups.list (nock).
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AlertState } from '../../../../src/alerts/types.js';
+import type { AlertState } from '../../../../src/model/alert.js';
 import type { Config } from '../../../../src/config/schema.js';
 import { alertMessageKey } from '../../../../src/slack/alert-notifier.js';
 import { ACTION } from '../../../../src/slack/ids.js';

@@ -2,8 +2,8 @@
 // UPDATE_GOLDEN=1 and review the diff), and every message, also built from hostile input, must
 // pass checkBlockKitLimits.
 import { describe, expect, it } from 'vitest';
-import type { AlertState, AlertTransition } from '../../../../src/alerts/types.js';
-import type { Finding, Recommendation } from '../../../../src/diagnose/types.js';
+import type { AlertState, AlertTransition } from '../../../../src/model/alert.js';
+import type { Finding, Recommendation } from '../../../../src/model/finding.js';
 import { ACTION, BLOCK, SILENCE_CHOICES } from '../../../../src/slack/ids.js';
 import {
   ALERT_ACTION_PATTERN,

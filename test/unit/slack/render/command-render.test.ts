@@ -2,8 +2,8 @@
 // within Slack's limits (checkBlockKitLimits) for good input and for hostile input: 200
 // containers, 100-character names, unicode, and names that try to notify the channel.
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../../../src/diagnose/types.js';
-import type { HistoryPoint } from '../../../../src/store/history.js';
+import type { Finding } from '../../../../src/model/finding.js';
+import type { HistoryPoint } from '../../../../src/model/history.js';
 import { summarizeHistory } from '../../../../src/store/history.js';
 import { checkBlockKitLimits, type SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { renderAlerts } from '../../../../src/slack/render/command-alerts.js';

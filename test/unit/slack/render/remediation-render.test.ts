@@ -22,7 +22,7 @@ import {
   renderVerification,
   type ResultView,
 } from '../../../../src/slack/render/remediation-message.js';
-import type { AuditEntry } from '../../../../src/store/remediation.js';
+import type { AuditEntry } from '../../../../src/model/remediation.js';
 import { expectGolden, expectWithinLimits } from './render-kit.js';
 
 const T0 = Date.parse('2025-10-27T09:00:00.000Z');

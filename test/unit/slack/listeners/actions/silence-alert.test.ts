@@ -2,7 +2,7 @@
 // taken from the real alert renderer, so the listener and the message agree on action_id and
 // value. A forged or altered value changes nothing and the clicker is told.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AlertState } from '../../../../../src/alerts/types.js';
+import type { AlertState } from '../../../../../src/model/alert.js';
 import { ACTION, SILENCE_CHOICES } from '../../../../../src/slack/ids.js';
 import { parseSilenceButtonValue, SILENCE_BUTTON_REASON } from '../../../../../src/slack/listeners/actions/silence-alert.js';
 import { buildAlertViewModel, renderAlertParent } from '../../../../../src/slack/render/alert-message.js';

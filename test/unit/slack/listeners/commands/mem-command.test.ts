@@ -1,11 +1,11 @@
 // /mem through a real Bolt App (fake receiver, app.processEvent): every subcommand is acked at
 // once and answered through the response_url (nock), with the exact body Slack would receive.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../../../../src/collect/types.js';
-import type { Finding } from '../../../../../src/diagnose/types.js';
+import type { Snapshot } from '../../../../../src/model/snapshot.js';
+import type { Finding } from '../../../../../src/model/finding.js';
 import { COMMAND_ERROR_TEXT } from '../../../../../src/slack/render/command-help.js';
 import { checkBlockKitLimits } from '../../../../../src/slack/render/block-kit-limits.js';
-import type { HistoryPoint } from '../../../../../src/store/history.js';
+import type { HistoryPoint } from '../../../../../src/model/history.js';
 import { GiB, makeContainer, makeGroup, makeSnapshot, MiB } from '../../../store/make-snapshot.js';
 import { buildTestApp, containerTarget, expectRespond, seedAlert, slashCommand, T0, type TestApp, testConfig, useNock } from '../../bolt-test-kit.js';
 

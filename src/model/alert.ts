@@ -1,9 +1,7 @@
 // Plain data of the alert pipeline: observations (what a rule measured on a target this round),
 // the per-alert state, and the transitions handed to notifiers and stored as history.
-import type { RuleKind, RuleSettings, RuleUnit, Severity } from '../config/alert-rules.js';
-import type { HistoryPoint } from '../store/history.js';
-
-export type { AlertRule, RuleKind, RuleSettings, RuleUnit, Severity, Thresholds } from '../config/alert-rules.js';
+import type { RuleKind, RuleSettings, RuleUnit, Severity } from './alert-rule.js';
+import type { HistoryPoint } from './history.js';
 
 export type TargetKind = 'host' | 'container' | 'group';
 

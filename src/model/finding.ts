@@ -1,8 +1,6 @@
 // What diagnose() returns and what it reads besides the snapshot: plain data only, so findings
 // can be stored, rendered in the terminal and in Slack, and compared in tests.
-import type { Config } from '../config/schema.js';
-import type { HistoryPoint, ImageRepositorySizes } from '../store/history.js';
-import type { StatusThresholds } from './levels.js';
+import type { HistoryPoint, ImageRepositorySizes } from './history.js';
 
 export const FINDING_CODES = [
   'host-memory-high',
@@ -78,30 +76,6 @@ export interface DiagnosisHistory {
   groups: GroupHistory[];
   /** Image sizes seen per repository (store/history.ts latestImageSizes). */
   images: ImageRepositorySizes[];
-}
-
-/**
- * memory-leak-suspected's settings: those of the memory-leak alert rule (alerts.rules, the
- * default `memory-leak-suspected`), so the finding and the alert agree on what a leak is.
- */
-export interface LeakFindingOptions {
-  /** Slowest rise reported, in bytes per hour: the rule's minSlope (its critical when it has no minSlope). */
-  minSlopePerHour: number;
-  /** Least-squares R² the rise must reach. */
-  minFit: number;
-  /** Points (samples or rollups) the fit needs. */
-  minPoints: number;
-  /** History fitted, ending at the snapshot; diagnose() is given at most the last 24 h. */
-  windowMs: number;
-}
-
-/** Everything diagnose() reads besides the snapshot and history; built by diagnoseOptions(config). */
-export interface DiagnoseOptions {
-  /** The status levels (from the alert rules) host-memory-high, container-near-limit and others follow. */
-  thresholds: StatusThresholds;
-  /** null when no memory-leak rule is enabled: then no memory-leak-suspected finding either. */
-  leak: LeakFindingOptions | null;
-  diagnosis: Config['diagnosis'];
 }
 
 export function emptyDiagnosisHistory(): DiagnosisHistory {
