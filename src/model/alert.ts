@@ -135,3 +135,6 @@ export interface NewSilence {
   createdBy: string;
   reason: string;
 }
+
+/** The silence durations an alert offers as buttons. */
+export const SILENCE_CHOICES = ['1h', '4h', '24h'] as const;

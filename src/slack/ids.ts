@@ -16,6 +16,3 @@ export const BLOCK = {
   alertActions: 'alert_actions',
   approvalActions: 'approval_actions',
 } as const;
-
-/** The silence durations an alert offers as buttons. */
-export const SILENCE_CHOICES = ['1h', '4h', '24h'] as const;

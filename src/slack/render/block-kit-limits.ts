@@ -3,6 +3,7 @@
 // characters, we count UTF-16 code units (String#length), which is never fewer, so a text that
 // passes here passes there. Bad blocks fail the whole call (`invalid_blocks`), and messages well
 // below the per-field limits can still fail with `msg_blocks_too_long`, hence the JSON budget.
+import { ELLIPSIS, prefixWithin, truncate } from '../../format/truncate.js';
 import type { types } from '@slack/bolt';
 import { printable } from '../../format/text.js';
 
@@ -177,47 +178,6 @@ function clip(text: string): string {
 }
 
 // --- Helpers the renderers use to stay inside the limits ---
-
-export const ELLIPSIS = '…';
-
-const graphemes = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
-
-/** The longest prefix of `text` of at most `maxUnits` UTF-16 units that ends on a character
- *  boundary: never inside a surrogate pair, nor (where Intl.Segmenter exists) inside a grapheme
- *  such as 👩‍👩‍👧 or a flag. */
-function prefixWithin(text: string, maxUnits: number): string {
-  if (maxUnits <= 0) return '';
-  if (text.length <= maxUnits) return text;
-  // Segment only a window before the cut: a 10k-character text costs no more than a short one.
-  // Clusters longer than the window (never seen in names) may be cut at a code point boundary.
-  let start = Math.max(0, maxUnits - 64);
-  if (start > 0 && isLowSurrogate(text.charCodeAt(start))) start -= 1;
-  const window = text.slice(start, maxUnits + 32);
-  let end = start;
-  if (graphemes) {
-    for (const { segment, index } of graphemes.segment(window)) {
-      if (start + index + segment.length > maxUnits) break;
-      end = start + index + segment.length;
-    }
-  } else {
-    for (const char of window) {
-      if (end + char.length > maxUnits) break;
-      end += char.length;
-    }
-  }
-  return text.slice(0, end);
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
-}
-
-/** `text` cut to at most `max` UTF-16 units, ending in "…" when cut; never splits a character. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 0) return '';
-  return prefixWithin(text, max - ELLIPSIS.length) + ELLIPSIS;
-}
 
 /**
  * Like truncate, for mrkdwn that was escaped and may contain our own `<...>` tokens (dates,

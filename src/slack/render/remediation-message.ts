@@ -10,7 +10,8 @@ import type { VerifyMetric } from '../../remediate/runbook-schema.js';
 import { formatMetric, METRIC_LABEL, type Measurement, type Verification } from '../../remediate/verification.js';
 import { formatBytes } from '../../format/units.js';
 import { ACTION, BLOCK } from '../ids.js';
-import { BLOCK_KIT_LIMITS, escapeMrkdwn, fitList, type KnownBlock, type SlackMessage, truncate, truncateMrkdwn } from './block-kit-limits.js';
+import { BLOCK_KIT_LIMITS, escapeMrkdwn, fitList, type KnownBlock, type SlackMessage, truncateMrkdwn } from './block-kit-limits.js';
+import { truncate } from '../../format/truncate.js';
 import { context, header, message, mrkdwnWithMentions, name, section, slackDate, userText } from './command-common.js';
 
 /** What the approval message shows besides the request's state; stored with the request. */

@@ -2,7 +2,8 @@
 // One parent message per episode, updated when the database takes writes again, with one reply
 // in its thread saying so. The fallback text starts with the sentence people search logs for.
 import { formatDuration } from '../../config/units.js';
-import { BLOCK_KIT_LIMITS, escapeMrkdwn, type KnownBlock, plainText, type SlackMessage, truncate, truncateMrkdwn } from './block-kit-limits.js';
+import { BLOCK_KIT_LIMITS, escapeMrkdwn, type KnownBlock, plainText, type SlackMessage, truncateMrkdwn } from './block-kit-limits.js';
+import { truncate } from '../../format/truncate.js';
 
 export interface StoreAlertView {
   /** SQLite's words, e.g. "SQLITE_FULL: database or disk is full". */

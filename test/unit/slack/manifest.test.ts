@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SUBCOMMANDS } from '../../../src/slack/commands/parse-mem-command.js';
 import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from '../../../src/slack/check-token.js';
-import { ACTION, SILENCE_CHOICES } from '../../../src/slack/ids.js';
+import { ACTION } from '../../../src/slack/ids.js';
+import { SILENCE_CHOICES } from '../../../src/model/alert.js';
 import { REGISTERED_ACTIONS, REGISTERED_COMMANDS } from '../../../src/slack/listeners/index.js';
 import { buildTestApp, expectRespond, slashCommand, type TestApp, useNock } from './bolt-test-kit.js';
 

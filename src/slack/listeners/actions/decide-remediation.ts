@@ -4,7 +4,7 @@
 // refusal is an ephemeral answer to the clicker and changes nothing; the approval message itself
 // is updated through the outbox for everyone.
 import type { Decision } from '../../../model/remediation.js';
-import { truncate } from '../../render/block-kit-limits.js';
+import { truncate } from '../../../format/truncate.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { remediationButton } from './remediation-button.js';
 

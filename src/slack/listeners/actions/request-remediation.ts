@@ -4,7 +4,7 @@
 // goes through the same checks as `/mem run`. The clicker is the requester and gets an ephemeral
 // answer; the approval message goes to the channel of the alert.
 import { ACTION } from '../../ids.js';
-import { truncate } from '../../render/block-kit-limits.js';
+import { truncate } from '../../../format/truncate.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { remediationButton } from './remediation-button.js';
 

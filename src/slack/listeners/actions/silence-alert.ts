@@ -7,9 +7,10 @@ import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '
 import { addSilence, silenceScope } from '../../commands/add-silence.js';
 import { parseSilenceDuration } from '../../commands/parse-mem-command.js';
 import { alertRows, silenceRow } from '../../commands/views.js';
-import { ACTION, SILENCE_CHOICES } from '../../ids.js';
+import { ACTION } from '../../ids.js';
+import { SILENCE_CHOICES } from '../../../model/alert.js';
 import type { SlackMessage } from '../../render/block-kit-limits.js';
-import { truncate } from '../../render/block-kit-limits.js';
+import { truncate } from '../../../format/truncate.js';
 import { renderCommandError } from '../../render/command-help.js';
 import { renderSilenced, renderSilenceRefused } from '../../render/command-silence.js';
 import type { ListenerDeps } from '../listener-deps.js';

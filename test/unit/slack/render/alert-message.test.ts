@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertState, AlertTransition } from '../../../../src/model/alert.js';
 import type { Finding, Recommendation } from '../../../../src/model/finding.js';
-import { ACTION, BLOCK, SILENCE_CHOICES } from '../../../../src/slack/ids.js';
+import { ACTION, BLOCK } from '../../../../src/slack/ids.js';
+import { SILENCE_CHOICES } from '../../../../src/model/alert.js';
 import {
   ALERT_ACTION_PATTERN,
   type AlertViewModel,

@@ -7,9 +7,9 @@ import {
   fitList,
   type KnownBlock,
   type SlackMessage,
-  truncate,
   truncateMrkdwn,
 } from '../../../../src/slack/render/block-kit-limits.js';
+import { truncate } from '../../../../src/format/truncate.js';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

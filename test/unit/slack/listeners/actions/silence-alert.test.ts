@@ -3,7 +3,8 @@
 // value. A forged or altered value changes nothing and the clicker is told.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertState } from '../../../../../src/model/alert.js';
-import { ACTION, SILENCE_CHOICES } from '../../../../../src/slack/ids.js';
+import { ACTION } from '../../../../../src/slack/ids.js';
+import { SILENCE_CHOICES } from '../../../../../src/model/alert.js';
 import { parseSilenceButtonValue, SILENCE_BUTTON_REASON } from '../../../../../src/slack/listeners/actions/silence-alert.js';
 import { buildAlertViewModel, renderAlertParent } from '../../../../../src/slack/render/alert-message.js';
 import { checkBlockKitLimits } from '../../../../../src/slack/render/block-kit-limits.js';
