@@ -6,7 +6,8 @@
 //
 // Docker is read once before the action (the approval's read, handed in) and once after it
 // (measureTarget); everything runs under the budget, so once it aborted nothing more starts.
-import { type ApprovalView, renderAlertFollowup, renderRemediationResult, renderRemediationStarted, type ResultView } from '../slack/render/remediation-message.js';
+import { renderAlertFollowup, renderRemediationResult, renderRemediationStarted } from '../slack/render/remediation-message.js';
+import type { ApprovalView, ResultView } from './remediation-views.js';
 import { getExecution, getRequest } from '../store/remediation.js';
 import type { RemediationRequest } from '../model/remediation.js';
 import { announceOnce, getFollowup, scheduleVerification, setFollowupBefore } from '../store/remediation-flow.js';

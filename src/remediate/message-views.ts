@@ -4,7 +4,8 @@
 // renders the same after a restart as it did when it was built.
 import { formatBytes } from '../format/units.js';
 import type { SlackMessage } from '../slack/render/block-kit-limits.js';
-import { type ApprovalView, renderRemediationRefused, type ResultView } from '../slack/render/remediation-message.js';
+import { renderRemediationRefused } from '../slack/render/remediation-message.js';
+import type { ApprovalView, ResultView } from './remediation-views.js';
 import type { RemediationRequest } from '../model/remediation.js';
 import type { Refusal } from './approval-service.js';
 import { describeAction, type ExecutionPlan } from './executors/index.js';

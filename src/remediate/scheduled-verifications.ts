@@ -2,7 +2,8 @@
 // the approval thread and the alert's. Due verifications are SQLite rows (store/remediation-flow.ts)
 // claimed before they run, so a restart neither loses nor repeats one; the timers here only make
 // them run on time, and tick() runs whatever a lost timer left due.
-import { type ApprovalView, renderAlertFollowup, renderVerification } from '../slack/render/remediation-message.js';
+import { renderAlertFollowup, renderVerification } from '../slack/render/remediation-message.js';
+import type { ApprovalView } from './remediation-views.js';
 import { auditFor, getExecution, getRequest, SYSTEM_ACTOR } from '../store/remediation.js';
 import { claimDueVerifications, type Followup, finishVerification, nextVerificationAt } from '../store/remediation-flow.js';
 import { measureTarget } from './measure-target.js';

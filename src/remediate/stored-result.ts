@@ -2,7 +2,7 @@
 // for the messages that tell it: right after the run, and again at a start after a crash cut the
 // announcement off. The row is JSON from disk, so every field is checked; what does not fit falls
 // back to the request's own status and detail rather than to a guess.
-import type { ResultView } from '../slack/render/remediation-message.js';
+import type { ResultView } from './remediation-views.js';
 import type { RemediationRequest } from '../model/remediation.js';
 import type { ExecutionReport } from './approval-service.js';
 import type { Measurement } from './verification.js';

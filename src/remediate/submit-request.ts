@@ -3,7 +3,8 @@
 // here, before the approval service applies the policy, so a refusal can say exactly what is wrong
 // (which containers the runbook may touch, why the plan will not run) and an approver only ever
 // sees a request whose dry run is what would really be executed.
-import { type ApprovalView, approvalMessageKey, renderApprovalRequest, renderRequestAccepted } from '../slack/render/remediation-message.js';
+import { renderApprovalRequest, renderRequestAccepted } from '../slack/render/remediation-message.js';
+import { type ApprovalView, approvalMessageKey } from './remediation-views.js';
 import { insertAlertMessage } from '../store/outbox.js';
 import type { RemediationTarget } from '../model/remediation.js';
 import { insertFollowup } from '../store/remediation-flow.js';

@@ -3,7 +3,8 @@
 // message's own ordering key, so an update never overtakes the post it edits and nothing is lost
 // across a crash or a Slack outage.
 import { checkBlockKitLimits, type SlackMessage } from '../slack/render/block-kit-limits.js';
-import { type ApprovalState, type ApprovalView, approvalMessageKey, renderApprovalRequest } from '../slack/render/remediation-message.js';
+import { renderApprovalRequest } from '../slack/render/remediation-message.js';
+import { type ApprovalState, type ApprovalView, approvalMessageKey } from './remediation-views.js';
 import { getAlertMessage } from '../store/outbox.js';
 import { getExecution, getRequest } from '../store/remediation.js';
 import type { RemediationRequest } from '../model/remediation.js';

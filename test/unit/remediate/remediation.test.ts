@@ -8,7 +8,7 @@ import type { AlertTransition } from '../../../src/model/alert.js';
 import type { Finding } from '../../../src/model/finding.js';
 import { checkBlockKitLimits } from '../../../src/slack/render/block-kit-limits.js';
 import { buildAlertViewModel } from '../../../src/slack/render/alert-message.js';
-import { approvalMessageKey } from '../../../src/slack/render/remediation-message.js';
+import { approvalMessageKey } from '../../../src/remediate/remediation-views.js';
 import { closeDatabase, openDatabase } from '../../../src/store/database.js';
 import { insertAlertMessage } from '../../../src/store/outbox.js';
 import { getRequest, listAudit } from '../../../src/store/remediation.js';

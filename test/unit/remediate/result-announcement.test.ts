@@ -2,7 +2,7 @@
 // and queueing its messages must not leave the approval message on "Running" for ever, and the
 // verification that follows is part of the audit log.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approvalMessageKey } from '../../../src/slack/render/remediation-message.js';
+import { approvalMessageKey } from '../../../src/remediate/remediation-views.js';
 import { closeDatabase, openDatabase } from '../../../src/store/database.js';
 import { getRequest, listAudit } from '../../../src/store/remediation.js';
 import { MiB, NODE } from './fake-docker.js';

@@ -9,9 +9,8 @@ import { evaluateVerification, type Measurement } from '../../../../src/remediat
 import { ACTION, BLOCK } from '../../../../src/slack/ids.js';
 import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { renderAuditLog, renderRunbooks } from '../../../../src/slack/render/command-remediation.js';
+import type { ApprovalState, ApprovalView, ResultView } from '../../../../src/remediate/remediation-views.js';
 import {
-  type ApprovalState,
-  type ApprovalView,
   renderAlertFollowup,
   renderApprovalRequest,
   renderDecisionAnswer,
@@ -20,7 +19,6 @@ import {
   renderRemediationStarted,
   renderRequestAccepted,
   renderVerification,
-  type ResultView,
 } from '../../../../src/slack/render/remediation-message.js';
 import type { AuditEntry } from '../../../../src/model/remediation.js';
 import { expectGolden, expectWithinLimits } from './render-kit.js';

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION } from '../../../../../src/slack/ids.js';
 import { checkBlockKitLimits } from '../../../../../src/slack/render/block-kit-limits.js';
 import { COMMAND_ERROR_TEXT } from '../../../../../src/slack/render/command-help.js';
-import { approvalMessageKey } from '../../../../../src/slack/render/remediation-message.js';
+import { approvalMessageKey } from '../../../../../src/remediate/remediation-views.js';
 import { setAlertMessagePosted } from '../../../../../src/store/outbox.js';
 import { getRequest, listAudit } from '../../../../../src/store/remediation.js';
 import { CELERY_ID } from '../../../remediate/fake-docker.js';
