@@ -3,7 +3,8 @@
 // escaped, so "<!channel>" is shown instead of notifying anyone, and cut, so one long name cannot
 // push a message over a limit.
 import type { Level } from '../../diagnose/levels.js';
-import { type Mention, plainMentions, splitMentions } from '../../format/mentions.js';
+import { type Mention, splitMentions } from '../../format/mentions.js';
+import { oneLine } from '../../format/one-line.js';
 import {
   BLOCK_KIT_LIMITS,
   escapeMrkdwn,
@@ -107,7 +108,7 @@ export function slackDate(epochMs: number): string {
  * memwarden's mention tokens become plain "@U0123ABCD", so a fallback never notifies anyone.
  */
 export function fallback(text: string): string {
-  const clean = plainMentions(text).replace(/\s+/g, ' ').trim();
+  const clean = oneLine(text);
   return truncateMrkdwn(escapeMrkdwn(clean === '' ? 'memwarden' : clean), FALLBACK_MAX);
 }
 
