@@ -14,7 +14,6 @@ import type { Snapshot } from './model/snapshot.js';
 import { resolveRules } from './config/alerts-schema.js';
 import type { Config } from './config/schema.js';
 import { diagnose } from './diagnose/diagnose.js';
-import { createFileChartSink } from './digest/send-digest.js';
 import { digestNow, startDigest } from './digest/start-digest.js';
 import { loadDiagnosisHistory } from './diagnose/load-history.js';
 import { diagnoseOptions } from './diagnose/options.js';
@@ -29,14 +28,14 @@ import { defaultStaleAfterMs, evaluateHealth } from './ops/health.js';
 import { createStoreWriteMonitor } from './ops/store-writes.js';
 import { createBotMetrics } from './ops/metrics.js';
 import { startOpsServer } from './ops/ops-server.js';
-import { createAlertNotifier } from './slack/alert-notifier.js';
-import { createSlackChartSink } from './slack/delivery/chart-upload.js';
+import { createAlertNotifier } from './alerts/alert-notifier.js';
 import type { BotServices } from './slack/bot-services.js';
-import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcher, type OutboxPayload } from './slack/delivery/outbox-dispatcher.js';
-import { createOutboxWebClient } from './slack/delivery/web-api-sink.js';
-import { createSilenceNotes } from './slack/silence-notes.js';
+import { createConsoleSink } from './console/console-sink.js';
+import { contentOf, contentText } from './delivery/outbox-content.js';
+import { createOutboxDispatcher, enqueueOp, type OutboxDispatcher } from './delivery/outbox-dispatcher.js';
+import { createSilenceNotes } from './alerts/silence-notes.js';
 import { startSlack } from './slack/start-slack.js';
-import { createStoreAlert } from './slack/store-alert.js';
+import { createStoreAlert } from './alerts/store-alert.js';
 import { createUsergroupLookup } from './slack/usergroup-lookup.js';
 import { storeHistoryReader } from './store/alert-state.js';
 import { type DataDirLock, DataDirLockedError, lockDataDir } from './store/data-dir-lock.js';
@@ -158,7 +157,7 @@ async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Pro
     procRoot: config.paths.proc,
     groupsOf,
     enqueue: (op) => {
-      outbox.write((target) => enqueueSlackOp(target, op, Date.now()));
+      outbox.write((target) => enqueueOp(target, op, Date.now()));
       dispatcher?.wake();
     },
     takeSnapshot,
@@ -189,7 +188,7 @@ async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Pro
     return EXIT.usage;
   }
 
-  dispatcher = createOutboxDispatcher({ db, outbox, sink: slack.sink, clock: Date.now, logger: logger.child({ component: 'outbox' }) });
+  dispatcher = createOutboxDispatcher({ db, outbox, sink: slack.sink ?? createConsoleSink(deps.io.out, { chartDir: config.dataDir }), clock: Date.now, logger: logger.child({ component: 'outbox' }) });
   let roundFindings: Finding[] = [];
   const notifier = createAlertNotifier({
     db,
@@ -207,9 +206,6 @@ async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Pro
     logger,
     clock: Date.now,
     onEnqueued: () => dispatcher?.wake(),
-    chartSink: botToken
-      ? createSlackChartSink(createOutboxWebClient({ token: botToken, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) }))
-      : createFileChartSink(config.dataDir, deps.io.out),
     ...digestSources,
   });
   const oomWatcher = watchOomEvents({ docker: deps.docker, logger: logger.child({ source: 'docker-events' }) });
@@ -334,8 +330,8 @@ async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Pro
 
 /** The fallback text of an outbox payload, shortened for a log line. */
 function messageText(payload: unknown): string {
-  const text = (payload as OutboxPayload | null)?.message?.text;
-  return typeof text === 'string' ? text.slice(0, 200) : '';
+  const content = contentOf(payload);
+  return content === null ? '' : contentText(content).slice(0, 200);
 }
 
 function waitForSignal(): Promise<string> {

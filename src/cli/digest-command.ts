@@ -15,12 +15,11 @@ import { diagnoseOptions } from '../diagnose/options.js';
 import type { Finding } from '../model/finding.js';
 import { renderChartPng } from '../digest/chart.js';
 import type { Digest } from '../digest/digest-data.js';
-import { chartAltText } from '../digest/send-digest.js';
+import { digestNotice } from '../digest/digest-notice.js';
+import { chartAttachment } from '../digest/send-digest.js';
 import { digestChannel, digestNow } from '../digest/start-digest.js';
-import { createSlackChartSink } from '../slack/delivery/chart-upload.js';
 import { createOutboxWebClient, createWebApiSink } from '../slack/delivery/web-api-sink.js';
-import { checkBlockKitLimits } from '../slack/render/block-kit-limits.js';
-import { renderDigestMessage } from '../slack/render/digest-message.js';
+import { renderNotice } from '../slack/render/render-notice.js';
 import { openDatabase } from '../store/database.js';
 import { type CliIo, EXIT } from './cli-io.js';
 import { DATABASE_FILE } from './diagnose-command.js';
@@ -82,21 +81,16 @@ export async function digestCommand(deps: DigestCommandDeps, values: Record<stri
 
   if (post && channel !== null && config.slack.botToken) {
     const client = createOutboxWebClient({ token: config.slack.botToken, ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}) });
-    let message = renderDigestMessage(digest, { chartInThread: png !== null });
-    if (checkBlockKitLimits(message).length > 0) message = { text: message.text, blocks: [] };
-    const posted = await createWebApiSink(client).post(channel, message);
+    const chart = png;
+    const sink = createWebApiSink(client, chart === null ? {} : { renderChart: () => chart });
+    const notice = digestNotice(digest, { chartInThread: chart !== null });
+    // No outbox here to resend the text if Slack refuses the blocks: a notice over the limits goes as its text at once.
+    const posted = await sink.post(channel, { notice }, { plain: renderNotice(notice).problems.length > 0 });
     io.out(`Posted the digest to ${channel} (ts ${posted.ts}).`);
     if (png !== null) {
       try {
-        const where = await createSlackChartSink(client).deliver({
-          channelId: posted.channel,
-          threadTs: posted.ts,
-          png,
-          filename: `memwarden-digest-${digest.day}.png`,
-          title: `Memory, 24 hours to ${digest.day}`,
-          altText: chartAltText(digest),
-        });
-        io.out(`Uploaded the chart into its thread (${where}).`);
+        const where = await sink.post(posted.channel, { chart: chartAttachment(digest) }, { threadTs: posted.ts });
+        io.out(`Uploaded the chart into its thread (${where.ts}).`);
       } catch (err) {
         io.err(`memwarden: the digest was posted, but its chart could not be uploaded: ${err instanceof Error ? err.message : String(err)}`);
         return EXIT.failure;

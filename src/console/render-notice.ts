@@ -24,6 +24,7 @@ function spanText(span: Span): string {
   if ('pre' in span) return `\n${clean(span.pre).split('\n').map((line) => `    ${line}`).join('\n')}\n`;
   if ('user' in span) return clean(`@${span.user}`);
   if ('group' in span) return clean(span.group.startsWith('@') ? span.group : `@${span.group}`);
+  if ('channel' in span) return clean(span.channel);
   return `${new Date(span.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 

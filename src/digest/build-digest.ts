@@ -6,7 +6,8 @@ import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour } from '../diagnose/trend.j
 import type { LeakFindingOptions } from '../diagnose/options.js';
 import type { ContainerCounters, CounterReading } from '../model/history.js';
 import type { HistoryPoint } from '../model/history.js';
-import { type AlertDigest, type ContainerDigest, DAY_MS, type Digest, type DigestChartData, type DigestData, type Figure } from './digest-data.js';
+import { type AlertDigest, type ContainerDigest, DAY_MS, type Digest, type DigestData, type Figure } from './digest-data.js';
+import type { DigestChartData } from '../model/chart.js';
 
 /** Containers in the chart: the largest by peak. */
 export const CHART_CONTAINERS = 5;

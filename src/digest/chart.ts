@@ -9,7 +9,7 @@
 // digest's zone; sizes in GiB or MiB, whichever reads better for the panel.
 import { createRequire } from 'node:module';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
-import type { ChartSeries, DigestChartData } from './digest-data.js';
+import type { ChartSeries, DigestChartData } from '../model/chart.js';
 
 export const CHART_WIDTH = 1200;
 export const CHART_HEIGHT = 600;

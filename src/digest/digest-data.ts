@@ -5,6 +5,7 @@
 //
 // A figure is null when nothing was measured; a change is "unknown" when either day has no
 // figure (memwarden was not running the day before, say): never guessed, never zero-filled.
+import type { DigestChartData } from '../model/chart.js';
 import type { AlertTransition } from '../model/alert.js';
 import type { Severity } from '../model/alert-rule.js';
 import type { Finding, FindingCode, Priority } from '../model/finding.js';
@@ -114,23 +115,6 @@ export interface AlertDigest {
   fired: number;
   firingMs: number;
   firingNow: boolean;
-}
-
-export interface ChartSeries {
-  label: string;
-  /** Sorted by t; one point per time slice (the mean of the slice). */
-  points: { t: number; v: number }[];
-  /** Drawn as a dashed line: the host's RAM, a container's limit; null: none. */
-  limitBytes: number | null;
-}
-
-export interface DigestChartData {
-  from: number;
-  to: number;
-  tz: string;
-  title: string;
-  host: ChartSeries;
-  containers: ChartSeries[];
 }
 
 export interface Digest {

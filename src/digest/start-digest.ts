@@ -10,7 +10,7 @@ import { buildDigest } from './build-digest.js';
 import type { Digest } from './digest-data.js';
 import { loadDigestData } from './load-digest.js';
 import { type DigestSchedule, startDigestSchedule } from './schedule.js';
-import { type ChartOutcome, type ChartSink, sendDigest } from './send-digest.js';
+import { sendDigest } from './send-digest.js';
 
 export interface DigestSources {
   /** The current diagnosis, or null before the first snapshot. */
@@ -45,13 +45,11 @@ export interface StartDigestOptions extends DigestSources {
   clock?: () => number;
   /** The outbox dispatcher's wake(). */
   onEnqueued: () => void;
-  /** createSlackChartSink(client) with Slack; createFileChartSink(dataDir, out) in console mode. */
-  chartSink: ChartSink;
 }
 
 export interface DigestHandle {
   schedule: DigestSchedule;
-  /** Cancels the schedule, stops waiting for charts and waits for a digest being queued. */
+  /** Cancels the schedule and waits for a digest being queued. */
   stop(): Promise<void>;
 }
 
@@ -69,8 +67,6 @@ export function startDigest(options: StartDigestOptions): DigestHandle | null {
     logger.warn({}, 'Daily digest is off: no channel (set digest.channel or slack.channels.default)');
     return null;
   }
-  const abort = new AbortController();
-  const charts = new Set<Promise<ChartOutcome>>();
   const schedule = startDigestSchedule({
     db,
     rule: config.digest.schedule,
@@ -79,30 +75,15 @@ export function startDigest(options: StartDigestOptions): DigestHandle | null {
     catchUpWithinMs: config.digest.catchUpWithin,
     clock,
     logger,
-    send: async (day) => {
-      const sent = await sendDigest(
-        {
-          db,
-          clock,
-          logger,
-          channel,
-          build: () => digestNow(db, config, options, clock()),
-          chartSink: options.chartSink,
-          onEnqueued: options.onEnqueued,
-          signal: abort.signal,
-        },
-        day,
-      );
-      charts.add(sent.chart);
-      void sent.chart.finally(() => charts.delete(sent.chart));
+    send: (day) => {
+      sendDigest({ db, clock, logger, channel, build: () => digestNow(db, config, options, clock()), onEnqueued: options.onEnqueued }, day);
+      return Promise.resolve();
     },
   });
   return {
     schedule,
     async stop() {
-      abort.abort();
       await schedule.stop();
-      await Promise.all([...charts]);
     },
   };
 }

@@ -20,6 +20,8 @@ export type Span =
   | { user: string }
   /** A Slack user group id (S…) memwarden validated: shown as a mention. */
   | { group: string }
+  /** A channel memwarden posts to (an id, or a name as configured): shown as a link where it can be. */
+  | { channel: string }
   /** Epoch milliseconds: shown in the reader's time zone where the platform can, else in UTC. */
   | { time: number };
 
@@ -45,8 +47,8 @@ export interface NoticeButton {
   /** Tells buttons of one kind in one row apart ("1h", "0"); platforms that need unique ids use it. */
   variant?: string;
   style?: 'primary' | 'danger';
-  /** Asked before the click counts (high-risk approvals). */
-  confirm?: { title: string; text: string; confirm: string; deny: string };
+  /** Asked before the click counts (high-risk approvals); `danger`: its confirm button is red. */
+  confirm?: { title: string; text: Text; confirm: string; deny: string; danger?: boolean };
 }
 
 export type NoticeBlock =
@@ -71,4 +73,21 @@ export interface Notice {
   /** The notice in one line: notifications, and what is shown where blocks cannot be. */
   summary: Text;
   blocks: readonly NoticeBlock[];
+}
+
+/** Spans as plain words (logs, the audit, a one-line fallback): no markup, mentions as @id, times in UTC. */
+export function spansText(text: Text): string {
+  return text
+    .map((span) => {
+      if (typeof span === 'string') return span;
+      if ('strong' in span) return typeof span.strong === 'string' ? span.strong : spansText(span.strong);
+      if ('em' in span) return typeof span.em === 'string' ? span.em : spansText(span.em);
+      if ('code' in span) return span.code;
+      if ('pre' in span) return span.pre;
+      if ('user' in span) return `@${span.user}`;
+      if ('group' in span) return span.group.startsWith('@') ? span.group : `@${span.group}`;
+      if ('channel' in span) return span.channel.startsWith('#') ? span.channel : `#${span.channel}`;
+      return `${new Date(span.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    })
+    .join('');
 }

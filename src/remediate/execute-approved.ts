@@ -6,7 +6,7 @@
 //
 // Docker is read once before the action (the approval's read, handed in) and once after it
 // (measureTarget); everything runs under the budget, so once it aborted nothing more starts.
-import { renderAlertFollowup, renderRemediationResult, renderRemediationStarted } from '../slack/render/remediation-message.js';
+import { alertFollowupNotice, remediationResultNotice, remediationStartedNotice } from './remediation-notices.js';
 import type { ApprovalView, ResultView } from './remediation-views.js';
 import { getExecution, getRequest } from '../store/remediation.js';
 import type { RemediationRequest } from '../model/remediation.js';
@@ -51,7 +51,7 @@ export function createApprovedExecution(ctx: ApprovedExecutionContext): Approved
     const view = (followup?.view ?? null) as ApprovalView | null;
     if (followup && view) {
       threads.refreshApproval(request.id);
-      threads.toThread(request.id, followup.channel, 'reply', renderRemediationStarted(view, approversOf(request)), 'started');
+      threads.toThread(request.id, followup.channel, 'reply', remediationStartedNotice(view, approversOf(request)));
     }
     const started = clock();
     const took = () => clock() - started;
@@ -107,9 +107,9 @@ export function createApprovedExecution(ctx: ApprovedExecutionContext): Approved
     const told = announceOnce(db, requestId, now, () => {
       if (verifies && scheduleVerification(db, requestId, now + afterMs, now)) result.verifyAt = now + afterMs;
       threads.refreshApproval(requestId);
-      threads.toThread(requestId, followup.channel, 'reply', renderRemediationResult(view, result), 'result');
+      threads.toThread(requestId, followup.channel, 'reply', remediationResultNotice(view, result));
       // The alert hears once: with the verification when there is one, else now.
-      if (result.verifyAt === null && !request.dryRun) threads.toAlertThread(followup, renderAlertFollowup(view, approversOf(request), result, null));
+      if (result.verifyAt === null && !request.dryRun) threads.toAlertThread(followup, alertFollowupNotice(view, approversOf(request), result, null));
     });
     if (!told) return null;
     if (result.verifyAt !== null) ctx.arm(result.verifyAt);

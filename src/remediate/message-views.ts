@@ -3,8 +3,8 @@
 // the same way (sizes in binary units, durations in seconds), and a view stored with a follow-up
 // renders the same after a restart as it did when it was built.
 import { formatBytes } from '../format/units.js';
-import type { SlackMessage } from '../slack/render/block-kit-limits.js';
-import { renderRemediationRefused } from '../slack/render/remediation-message.js';
+import type { Notice } from '../model/notice.js';
+import { remediationRefusedNotice } from './remediation-notices.js';
 import type { ApprovalView, ResultView } from './remediation-views.js';
 import type { RemediationRequest } from '../model/remediation.js';
 import type { Refusal } from './approval-service.js';
@@ -15,12 +15,12 @@ import type { ParamValues } from './runbook-params.js';
 import type { Runbook } from './runbook-schema.js';
 import { describeGoal, type Measurement, verifySpecFor } from './verification.js';
 
-export function answer(ok: boolean, message: SlackMessage, requestId: string | null, code: RefusalCode | null = null): RemediationAnswer {
-  return { ok, code, message, requestId };
+export function answer(ok: boolean, notice: Notice, requestId: string | null, code: RefusalCode | null = null): RemediationAnswer {
+  return { ok, code, notice, requestId };
 }
 
 export function refused(refusal: Refusal): RemediationAnswer {
-  return answer(false, renderRemediationRefused(refusal.reason), refusal.request?.id ?? null, refusal.code);
+  return answer(false, remediationRefusedNotice(refusal.reason), refusal.request?.id ?? null, refusal.code);
 }
 
 /**

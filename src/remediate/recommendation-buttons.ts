@@ -3,8 +3,8 @@
 // a click can only ask for what memwarden recommended, and an altered value matches nothing.
 // A recommendation that could not become a valid request gets no button rather than one that
 // would be refused when clicked.
-import { alertMessageKey } from '../slack/alert-notifier.js';
-import type { AlertViewModel } from '../slack/render/alert-message.js';
+import { alertMessageKey } from '../alerts/alert-notifier.js';
+import type { AlertViewModel } from '../alerts/alert-view.js';
 import { recommendationId } from '../store/remediation-flow.js';
 import type { RemediationDeps } from './remediation.js';
 import { checkParamValues } from './runbook-params.js';

@@ -173,7 +173,7 @@ export function requestAcceptedNotice(view: ApprovalView, channel: string): Noti
       {
         type: 'text',
         text: [
-          '📨 Requested ', { strong: truncate(view.runbook.title, TITLE_MAX) }, ' on ', { strong: targetName(view) }, `${view.dryRun ? ' as a dry run' : ''}. The approval message is in ${truncate(channel, 40)}: `,
+          '📨 Requested ', { strong: truncate(view.runbook.title, TITLE_MAX) }, ' on ', { strong: targetName(view) }, `${view.dryRun ? ' as a dry run' : ''}. The approval message is in `, { channel: truncate(channel, 40) }, ': ',
           ...describeApprovers(view), ' may approve it until ', { time: view.expiresAt }, '.',
         ],
       },
@@ -249,9 +249,8 @@ function approvalButtons(view: ApprovalView): NoticeButton[] {
   // The request id only: the listener reads everything else back from the store.
   const approve: NoticeButton = { kind: 'approve-remediation', value: view.requestId, label: view.dryRun ? 'Approve dry run' : 'Approve', style: 'primary' };
   if (view.runbook.risk === 'high') {
-    // The confirm text is one plain string: its asterisks are Slack's bold, and read as emphasis anywhere else.
-    const text = `This runs *${truncate(view.runbook.title, 80)}* on *${targetName(view)}* now: ${truncate(view.plan.action, 140)}`;
-    approve.confirm = { title: 'Approve a high-risk remediation?', text, confirm: 'Approve and run', deny: 'Cancel' };
+    const text = ['This runs ', { strong: truncate(view.runbook.title, 80) }, ' on ', { strong: targetName(view) }, ` now: ${truncate(view.plan.action, 140)}`];
+    approve.confirm = { title: 'Approve a high-risk remediation?', text, confirm: 'Approve and run', deny: 'Cancel', danger: true };
   }
   return [approve, { kind: 'reject-remediation', value: view.requestId, label: 'Reject', style: 'danger' }];
 }

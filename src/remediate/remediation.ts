@@ -25,10 +25,9 @@ import { printable } from '../format/text.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import type { SlackOp } from '../slack/delivery/outbox-dispatcher.js';
-import type { AlertViewModel } from '../slack/render/alert-message.js';
-import type { SlackMessage } from '../slack/render/block-kit-limits.js';
-import { renderDecisionAnswer, renderSwitchChanged } from '../slack/render/remediation-message.js';
+import type { DeliveryOp } from '../delivery/outbox-dispatcher.js';
+import type { Notice } from '../model/notice.js';
+import type { AlertViewModel } from '../alerts/alert-view.js';
 import { type ApprovalView, approvalMessageKey } from './remediation-views.js';
 import type { Database } from '../store/database.js';
 import { getAlertMessage } from '../store/outbox.js';
@@ -37,6 +36,7 @@ import type { AuditEntry } from '../model/remediation.js';
 import { getFollowup, getRecommendation, nextVerificationAt, releaseRunningVerifications, unannouncedResults } from '../store/remediation-flow.js';
 import { createApprovalService, EXECUTOR_GRACE_MS, type Inspection } from './approval-service.js';
 import { createApprovedExecution } from './execute-approved.js';
+import { decisionAnswerNotice, switchChangedNotice } from './remediation-notices.js';
 import { describeDockerError } from './executors/docker-errors.js';
 import { inspectTarget, type LiveTarget, TargetNotFoundError } from './executors/index.js';
 import { answer, refused, runbookSummary } from './message-views.js';
@@ -67,7 +67,7 @@ export interface RemediationDeps {
   /** Slack user-group ids (and @handles) of a user; cached by the approval service. */
   groupsOf: (userId: string) => Promise<string[]>;
   /** Puts one Slack op in the outbox (and wakes the dispatcher). */
-  enqueue: (op: SlackOp) => void;
+  enqueue: (op: DeliveryOp) => void;
   /** A fresh snapshot: names the containers a runbook may touch when a typed target does not exist. */
   takeSnapshot: () => Promise<Snapshot>;
   /** Runs fn after ms (a due verification); returns a cancel. Default: an unref'd setTimeout. */
@@ -79,7 +79,7 @@ export interface RemediationAnswer {
   ok: boolean;
   /** Why not, when ok is false. */
   code: RefusalCode | null;
-  message: SlackMessage;
+  notice: Notice;
   /** The request concerned, when there is one. */
   requestId: string | null;
 }
@@ -282,13 +282,13 @@ export function createRemediation(deps: RemediationDeps): Remediation {
           switch (outcome.state) {
             case 'waiting':
               threads.refreshApproval(outcome.request.id);
-              return answer(true, renderDecisionAnswer(view, what, { kind: 'waiting', approvals: outcome.approvals, required: outcome.required }), outcome.request.id);
+              return answer(true, decisionAnswerNotice(view, what, { kind: 'waiting', approvals: outcome.approvals, required: outcome.required }), outcome.request.id);
             case 'rejected':
               threads.refreshApproval(outcome.request.id);
-              return answer(true, renderDecisionAnswer(view, what, { kind: 'rejected' }), outcome.request.id);
+              return answer(true, decisionAnswerNotice(view, what, { kind: 'rejected' }), outcome.request.id);
             case 'executed': {
               const result = execution.announceResult(outcome.request.id);
-              return answer(true, renderDecisionAnswer(view, what, { kind: 'executed', outcome: outcome.outcome, summary: result?.summary ?? outcome.report.summary ?? outcome.outcome }), outcome.request.id);
+              return answer(true, decisionAnswerNotice(view, what, { kind: 'executed', outcome: outcome.outcome, summary: result?.summary ?? outcome.report.summary ?? outcome.outcome }), outcome.request.id);
             }
           }
         })(),
@@ -310,7 +310,7 @@ export function createRemediation(deps: RemediationDeps): Remediation {
         return refused(service.refuse('not-admin', `Only memwarden's admins (slack.admins in its configuration) may switch remediation ${on ? 'on' : 'off'}.`, user, null));
       }
       const changed = service.setSwitch(on, user);
-      return changed.ok ? answer(true, renderSwitchChanged(on), null) : refused(changed);
+      return changed.ok ? answer(true, switchChangedNotice(on), null) : refused(changed);
     },
 
     forgetGroups(userIds) {

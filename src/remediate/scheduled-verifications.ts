@@ -2,7 +2,7 @@
 // the approval thread and the alert's. Due verifications are SQLite rows (store/remediation-flow.ts)
 // claimed before they run, so a restart neither loses nor repeats one; the timers here only make
 // them run on time, and tick() runs whatever a lost timer left due.
-import { renderAlertFollowup, renderVerification } from '../slack/render/remediation-message.js';
+import { alertFollowupNotice, verificationNotice } from './remediation-notices.js';
 import type { ApprovalView } from './remediation-views.js';
 import { auditFor, getExecution, getRequest, SYSTEM_ACTOR } from '../store/remediation.js';
 import { claimDueVerifications, type Followup, finishVerification, nextVerificationAt } from '../store/remediation-flow.js';
@@ -111,9 +111,9 @@ export function createScheduledVerifications(ctx: ScheduledVerificationsContext)
       detail: verification.summary,
     }));
     logger.info({ requestId: request.id, runbookId: request.runbookId, goalMet: verification.goalMet, summary: verification.summary }, 'Remediation verified');
-    threads.toThread(request.id, followup.channel, 'reply', renderVerification(view, verification), 'verification');
+    threads.toThread(request.id, followup.channel, 'reply', verificationNotice(view, verification));
     const result = resultFromStored(getExecution(db, request.id)?.result, request);
-    threads.toAlertThread(followup, renderAlertFollowup(view, approversOf(request), result, verification));
+    threads.toAlertThread(followup, alertFollowupNotice(view, approversOf(request), result, verification));
   }
 
   function cancelTimers(): void {

@@ -3,7 +3,7 @@
 // here, before the approval service applies the policy, so a refusal can say exactly what is wrong
 // (which containers the runbook may touch, why the plan will not run) and an approver only ever
 // sees a request whose dry run is what would really be executed.
-import { renderApprovalRequest, renderRequestAccepted } from '../slack/render/remediation-message.js';
+import { approvalRequestNotice, requestAcceptedNotice } from './remediation-notices.js';
 import { type ApprovalView, approvalMessageKey } from './remediation-views.js';
 import { insertAlertMessage } from '../store/outbox.js';
 import type { RemediationTarget } from '../model/remediation.js';
@@ -95,9 +95,9 @@ export async function submitRequest(ctx: SubmitContext, input: SubmitInput): Pro
   db.transaction(() => {
     insertFollowup(db, { requestId: request.id, channel: input.channel, view, alertMessageKey: input.alert?.messageKey ?? null, alertFingerprint: input.alert?.fingerprint ?? null }, now);
     insertAlertMessage(db, { messageKey: approvalMessageKey(request.id), fingerprint: approvalMessageKey(request.id), startedAt: request.requestedAt, channel: input.channel }, now);
-    threads.toThread(request.id, input.channel, 'post', renderApprovalRequest(view, threads.stateOf(request)), 'approval');
+    threads.toThread(request.id, input.channel, 'post', approvalRequestNotice(view, threads.stateOf(request)));
   }).immediate();
-  return answer(true, renderRequestAccepted(view, input.channel), request.id);
+  return answer(true, requestAcceptedNotice(view, input.channel), request.id);
 }
 
 function planProblem(runbook: Runbook, plan: ExecutionPlan): { code: RefusalCode; reason: string } | null {

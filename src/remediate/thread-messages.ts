@@ -2,8 +2,8 @@
 // thread of the alert it came from. Everything goes through the outbox (deps.enqueue) under the
 // message's own ordering key, so an update never overtakes the post it edits and nothing is lost
 // across a crash or a Slack outage.
-import { checkBlockKitLimits, type SlackMessage } from '../slack/render/block-kit-limits.js';
-import { renderApprovalRequest } from '../slack/render/remediation-message.js';
+import type { Notice } from '../model/notice.js';
+import { approvalRequestNotice } from './remediation-notices.js';
 import { type ApprovalState, type ApprovalView, approvalMessageKey } from './remediation-views.js';
 import { getAlertMessage } from '../store/outbox.js';
 import { getExecution, getRequest } from '../store/remediation.js';
@@ -13,36 +13,29 @@ import { reportSummary } from './message-views.js';
 import type { RemediationDeps } from './remediation.js';
 
 export interface ThreadMessages {
-  /** Posts, updates or replies to the approval message of a request. `what` names it in logs. */
-  toThread(requestId: string, channel: string, op: 'post' | 'update' | 'reply', message: SlackMessage, what: string): void;
+  /** Posts, updates or replies to the approval message of a request. */
+  toThread(requestId: string, channel: string, op: 'post' | 'update' | 'reply', notice: Notice): void;
   /** Replies under the originating alert; nothing when the request did not come from one. */
-  toAlertThread(followup: Followup, message: SlackMessage): void;
+  toAlertThread(followup: Followup, notice: Notice): void;
   /** The request's state as the approval message shows it. */
   stateOf(request: RemediationRequest): ApprovalState;
   /** Re-renders the approval message with the request's state now. */
   refreshApproval(requestId: string): void;
 }
 
-export function createThreadMessages(deps: Pick<RemediationDeps, 'db' | 'logger' | 'enqueue'>): ThreadMessages {
-  const { db, logger } = deps;
+export function createThreadMessages(deps: Pick<RemediationDeps, 'db' | 'enqueue'>): ThreadMessages {
+  const { db } = deps;
 
-  // A broken message is still queued: the outbox falls back to its text, which beats silence.
-  function checked(message: SlackMessage, what: string): SlackMessage {
-    const problems = checkBlockKitLimits(message);
-    if (problems.length > 0) logger.error({ problems, what }, 'Rendered remediation message breaks Block Kit limits; Slack may refuse it (the outbox then sends its text)');
-    return message;
-  }
-
-  function toThread(requestId: string, channel: string, op: 'post' | 'update' | 'reply', message: SlackMessage, what: string): void {
+  function toThread(requestId: string, channel: string, op: 'post' | 'update' | 'reply', notice: Notice): void {
     const key = approvalMessageKey(requestId);
-    deps.enqueue({ orderingKey: key, messageKey: key, op, channel, message: checked(message, what) });
+    deps.enqueue({ orderingKey: key, messageKey: key, op, channel, content: { notice } });
   }
 
-  function toAlertThread(followup: Followup, message: SlackMessage): void {
+  function toAlertThread(followup: Followup, notice: Notice): void {
     if (followup.alertMessageKey === null || followup.alertFingerprint === null) return;
     const alert = getAlertMessage(db, followup.alertMessageKey);
     if (!alert) return;
-    deps.enqueue({ orderingKey: followup.alertFingerprint, messageKey: followup.alertMessageKey, op: 'reply', channel: alert.channel, message: checked(message, 'alert-followup') });
+    deps.enqueue({ orderingKey: followup.alertFingerprint, messageKey: followup.alertMessageKey, op: 'reply', channel: alert.channel, content: { notice } });
   }
 
   function stateOf(request: RemediationRequest): ApprovalState {
@@ -55,7 +48,7 @@ export function createThreadMessages(deps: Pick<RemediationDeps, 'db' | 'logger'
     const followup = getFollowup(db, requestId);
     const request = getRequest(db, requestId);
     if (!followup || !request) return;
-    toThread(requestId, followup.channel, 'update', renderApprovalRequest(followup.view as ApprovalView, stateOf(request)), 'approval');
+    toThread(requestId, followup.channel, 'update', approvalRequestNotice(followup.view as ApprovalView, stateOf(request)));
   }
 
   return { toThread, toAlertThread, stateOf, refreshApproval };

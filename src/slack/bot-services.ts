@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Finding } from '../model/finding.js';
 import type { Digest } from '../digest/digest-data.js';
 import type { Remediation } from '../remediate/remediation.js';
-import type { SilenceNotes } from './silence-notes.js';
+import type { SilenceNotes } from '../alerts/silence-notes.js';
 
 export interface BotServices {
   config: Config;

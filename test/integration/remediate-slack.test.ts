@@ -34,7 +34,7 @@ import { createRemediation, type Remediation } from '../../src/remediate/remedia
 import type { Runbook } from '../../src/remediate/runbook-schema.js';
 import type { BotServices } from '../../src/slack/bot-services.js';
 import { createSlackApp, HTTP_EVENTS_PATH } from '../../src/slack/create-app.js';
-import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcher } from '../../src/slack/delivery/outbox-dispatcher.js';
+import { createOutboxDispatcher, enqueueOp, type OutboxDispatcher } from '../../src/delivery/outbox-dispatcher.js';
 import { createOutboxWebClient, createWebApiSink } from '../../src/slack/delivery/web-api-sink.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { closeDatabase, type Database, openDatabase } from '../../src/store/database.js';
@@ -279,7 +279,7 @@ describeWithEnv('approved remediations through Slack on a real Celery worker', (
       procRoot: '/proc',
       groupsOf: () => Promise.resolve([]),
       enqueue: (op) => {
-        enqueueSlackOp(db, op, Date.now());
+        enqueueOp(db, op, Date.now());
       },
       takeSnapshot,
       // Verifications run when a test moves the clock and ticks, not on a real timer.

@@ -3,15 +3,16 @@
 // this memwarden) each says so and changes nothing.
 import type { Remediation } from '../../remediate/remediation.js';
 import { renderAuditLog, renderRunbooks } from '../render/command-remediation.js';
-import { renderRemediationNotConfigured } from '../render/remediation-message.js';
+import { remediationNotConfiguredNotice } from '../../remediate/remediation-notices.js';
 import { type CommandContext, type CommandReply, ephemeral } from './command-context.js';
 import type { MemCommand } from './parse-mem-command.js';
+import { slackMessage } from '../render/render-notice.js';
 
 type RemediationCommand = Extract<MemCommand, { kind: 'run' | 'runbooks' | 'audit' | 'remediation' }>;
 
 export async function remediationCommand(command: RemediationCommand, context: CommandContext): Promise<CommandReply> {
   const remediation: Remediation | undefined = context.services.remediation;
-  if (!remediation) return ephemeral(renderRemediationNotConfigured());
+  if (!remediation) return ephemeral(slackMessage(remediationNotConfiguredNotice()));
   switch (command.kind) {
     case 'run': {
       const outcome = await remediation.request({
@@ -23,7 +24,7 @@ export async function remediationCommand(command: RemediationCommand, context: C
         origin: 'command',
       });
       context.logger.info({ ok: outcome.ok, code: outcome.code, requestId: outcome.requestId, runbook: command.runbook, target: command.target }, 'Remediation requested from /mem run');
-      return ephemeral(outcome.message);
+      return ephemeral(slackMessage(outcome.notice));
     }
     case 'runbooks':
       return ephemeral(renderRunbooks(remediation.runbooks(), remediation.switches()));
@@ -31,7 +32,7 @@ export async function remediationCommand(command: RemediationCommand, context: C
       return ephemeral(renderAuditLog(remediation.audit(command.limit), command.limit));
     case 'remediation': {
       const outcome = remediation.setSwitch(command.on, context.userId);
-      return ephemeral(outcome.message);
+      return ephemeral(slackMessage(outcome.notice));
     }
   }
 }

@@ -1,10 +1,15 @@
-// The MessageSink over Slack's Web API. Its WebClient is built so that it never retries, waits or
+// The MessageSink over Slack's Web API: notices rendered to Block Kit (render/render-notice.ts),
+// charts drawn and uploaded into their thread. Its WebClient is built so that it never retries, waits or
 // queues by itself (retries: 0, rejectRateLimitedCalls): the outbox owns retries and honours
 // Retry-After, and a client that slept on a 429 inside a call would hold the dispatcher and
 // hide the rate limit from it. So use this client for the outbox only, not Bolt's app.client.
 import { webApi } from '@slack/bolt';
+import { renderChartPng } from '../../digest/chart.js';
+import type { OutboxContent } from '../../delivery/outbox-content.js';
+import type { ChartAttachment } from '../../model/chart.js';
 import type { SlackMessage } from '../render/block-kit-limits.js';
-import { type MessageSink, MessageSinkError, type PostResult } from './message-sink.js';
+import { renderNotice } from '../render/render-notice.js';
+import { type MessageSink, MessageSinkError, type PostResult, type SendOptions } from '../../delivery/sink.js';
 
 export interface OutboxWebClientOptions {
   token: string;
@@ -29,16 +34,41 @@ export function createOutboxWebClient(options: OutboxWebClientOptions): webApi.W
   });
 }
 
+export interface WebApiSinkOptions {
+  /** Told when a rendered notice breaks a Block Kit limit (Slack may then refuse it: the outbox resends its text). */
+  onLimitProblems?: (problems: string[]) => void;
+  /** Draws a chart as a PNG (digest/chart.ts renderChartPng); a fake in tests. */
+  renderChart?: (chart: ChartAttachment['chart']) => Buffer;
+}
+
 /** A sink over `client`, which should come from createOutboxWebClient. */
-export function createWebApiSink(client: webApi.WebClient): MessageSink {
+export function createWebApiSink(client: webApi.WebClient, options: WebApiSinkOptions = {}): MessageSink {
+  const renderChart = options.renderChart ?? renderChartPng;
+
+  function message(content: OutboxContent, plain: boolean): SlackMessage {
+    let rendered: SlackMessage;
+    if ('notice' in content) {
+      const { problems, ...slack } = renderNotice(content.notice);
+      if (problems.length > 0 && !plain) options.onLimitProblems?.(problems);
+      rendered = slack;
+    } else if ('legacy' in content) {
+      rendered = { text: content.legacy.text, blocks: content.legacy.blocks as SlackMessage['blocks'] };
+    } else {
+      rendered = { text: content.chart.title, blocks: [] };
+    }
+    return plain ? { text: rendered.text, blocks: [] } : rendered;
+  }
+
   return {
-    async post(channel: string, message: SlackMessage, threadTs?: string): Promise<PostResult> {
+    async post(channel: string, content: OutboxContent, send: SendOptions = {}): Promise<PostResult> {
+      if ('chart' in content) return uploadChart(channel, content.chart, send.threadTs);
+      const { text, blocks } = message(content, send.plain === true);
       try {
         const result = await client.chat.postMessage({
           channel,
-          text: message.text,
-          ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
-          ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+          text,
+          ...(blocks.length > 0 ? { blocks } : {}),
+          ...(send.threadTs !== undefined ? { thread_ts: send.threadTs } : {}),
         });
         if (typeof result.ts !== 'string') throw new MessageSinkError('server_error', 'chat.postMessage answered without a ts', { slackError: 'no_ts' });
         return { ts: result.ts, channel: typeof result.channel === 'string' ? result.channel : channel };
@@ -47,21 +77,46 @@ export function createWebApiSink(client: webApi.WebClient): MessageSink {
       }
     },
 
-    async update(channel: string, ts: string, message: SlackMessage): Promise<{ ts: string }> {
+    async update(channel: string, ts: string, content: OutboxContent, send: Pick<SendOptions, 'plain'> = {}): Promise<{ ts: string }> {
+      if ('chart' in content) throw new MessageSinkError('permanent', 'a chart cannot replace a message');
+      const { text, blocks } = message(content, send.plain === true);
       try {
         // Without `blocks`, chat.update with `text` removes the old blocks: the plain-text resend.
-        const result = await client.chat.update({
-          channel,
-          ts,
-          text: message.text,
-          ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
-        });
+        const result = await client.chat.update({ channel, ts, text, ...(blocks.length > 0 ? { blocks } : {}) });
         return { ts: typeof result.ts === 'string' ? result.ts : ts };
       } catch (err) {
         throw toMessageSinkError(err, 'chat.update');
       }
     },
   };
+
+  /**
+   * files.uploadV2 (files.getUploadURLExternal, the upload, files.completeUploadExternal with
+   * channel_id and thread_ts). It does not reliably answer with the ts of the message that shares
+   * the file (platform-facts.md), so the thread's ts is what the outbox records.
+   */
+  async function uploadChart(channelId: string, chart: ChartAttachment, threadTs: string | undefined): Promise<PostResult> {
+    if (threadTs === undefined) throw new MessageSinkError('permanent', 'a chart goes into the thread of a message, and none was given');
+    let png: Buffer;
+    try {
+      png = renderChart(chart.chart);
+    } catch (err) {
+      throw new MessageSinkError('permanent', `the chart could not be drawn: ${err instanceof Error ? err.message : String(err)}`, { slackError: 'chart_render_failed', cause: err });
+    }
+    try {
+      const result = await client.files.uploadV2({ channel_id: channelId, thread_ts: threadTs, file: png, filename: chart.filename, title: chart.title, alt_text: chart.altText });
+      return { ts: fileIdOf(result) ?? threadTs, channel: channelId };
+    } catch (err) {
+      throw toMessageSinkError(err, 'files.uploadV2');
+    }
+  }
+}
+
+/** files.uploadV2 answers with one completeUploadExternal result per upload, each listing its files. */
+function fileIdOf(result: unknown): string | null {
+  const completions = (result as { files?: { files?: { id?: unknown }[] }[] }).files;
+  const id = completions?.[0]?.files?.[0]?.id;
+  return typeof id === 'string' ? id : null;
 }
 
 const BLOCK_ERRORS = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long']);

@@ -29,13 +29,56 @@ const BLOCK_OF: Record<ButtonRow, string> = { alert: BLOCK.alertActions, approva
 /** Slack ids as Slack issues them: only these become mentions; anything else is shown as text. */
 const USER_ID = /^[UW][A-Z0-9]{2,30}$/;
 const GROUP_ID = /^S[A-Z0-9]{2,30}$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
 /** The fallback is one line for a notification, not the whole message. */
 const FALLBACK_MAX = 3000;
 
 /** The notice as Block Kit. `problems` lists every limit it still breaks (none, for any notice the domain builds). */
 export function renderNotice(notice: Notice): SlackMessage & { problems: string[] } {
-  const message: SlackMessage = { text: fallbackText(notice.summary), blocks: renderBlocks(notice.blocks) };
+  const message: SlackMessage = { text: fallbackText(notice.summary), blocks: fitJson(renderBlocks(notice.blocks)) };
   return { ...message, problems: checkBlockKitLimits(message) };
+}
+
+/**
+ * Texts that escape to much more than they count (a name full of "<" or control characters) can
+ * push a message past Slack's JSON budget (msg_blocks_too_long) although every block is within
+ * its own limit: then the longest texts are cut, one at a time, until the message fits.
+ */
+function fitJson(blocks: KnownBlock[]): KnownBlock[] {
+  const budget = MESSAGE_BUDGET.maxJsonChars;
+  for (let round = 0; round < 200; round++) {
+    const size = JSON.stringify(blocks).length;
+    if (size <= budget) return blocks;
+    const longest = longestText(blocks);
+    if (longest === null || longest.text.length <= 40) return blocks;
+    longest.set(truncateMrkdwn(longest.text, Math.max(40, longest.text.length - (size - budget) - 16)));
+  }
+  return blocks;
+}
+
+/** The longest mrkdwn text object among the blocks (sections, fields, context), with a setter. */
+function longestText(blocks: KnownBlock[]): { text: string; set: (text: string) => void } | null {
+  let best: { text: string; set: (text: string) => void } | null = null;
+  const consider = (holder: { type: string; text: string }) => {
+    if (holder.type === 'mrkdwn' && (best === null || JSON.stringify(holder.text).length > JSON.stringify(best.text).length)) {
+      best = { text: holder.text, set: (text) => (holder.text = text) };
+    }
+  };
+  for (const block of blocks) {
+    if (block.type === 'section') {
+      if (block.text) consider(block.text);
+      for (const field of block.fields ?? []) consider(field);
+    } else if (block.type === 'context') {
+      for (const element of block.elements) if ('text' in element && typeof element.text === 'string') consider(element as { type: string; text: string });
+    }
+  }
+  return best;
+}
+
+/** The notice as a message to send: its limit problems dropped (the outbox's sink logs them; an answer is small). */
+export function slackMessage(notice: Notice): SlackMessage {
+  const { text, blocks } = renderNotice(notice);
+  return { text, blocks };
 }
 
 /** Spans as mrkdwn. */
@@ -67,6 +110,7 @@ function spanMrkdwn(span: Span): string {
   if ('pre' in span) return '```' + escapeMrkdwn(span.pre.replace(/`{3,}/g, 'ˋˋˋ')) + '```';
   if ('user' in span) return USER_ID.test(span.user) ? `<@${span.user}>` : escapeMrkdwn(`@${span.user}`);
   if ('group' in span) return GROUP_ID.test(span.group) ? `<!subteam^${span.group}>` : escapeMrkdwn(span.group.startsWith('@') ? span.group : `@${span.group}`);
+  if ('channel' in span) return CHANNEL_ID.test(span.channel) ? `<#${span.channel}>` : escapeMrkdwn(span.channel);
   return slackDate(span.time);
 }
 
@@ -82,6 +126,7 @@ function spanPlain(span: Span): string {
   if ('pre' in span) return span.pre;
   if ('user' in span) return `@${span.user}`;
   if ('group' in span) return span.group.startsWith('@') ? span.group : `@${span.group}`;
+  if ('channel' in span) return span.channel;
   return utcMinute(span.time);
 }
 
@@ -154,9 +199,10 @@ function button(b: NoticeButton) {
       ? {
           confirm: {
             title: { type: 'plain_text' as const, text: plainText(b.confirm.title, L.confirmTitle) },
-            text: { type: 'mrkdwn' as const, text: truncateMrkdwn(escapeMrkdwn(b.confirm.text), L.confirmText) },
+            text: { type: 'mrkdwn' as const, text: truncateMrkdwn(mrkdwn(b.confirm.text), L.confirmText) },
             confirm: { type: 'plain_text' as const, text: plainText(b.confirm.confirm, L.confirmButton) },
             deny: { type: 'plain_text' as const, text: plainText(b.confirm.deny, L.confirmButton) },
+            ...(b.confirm.danger ? { style: 'danger' as const } : {}),
           },
         }
       : {}),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChartSvg, CHART_HEIGHT, CHART_WIDTH, niceStep, rasteriseSvg, renderChartPng, timeTicks } from '../../../src/digest/chart.js';
 import { buildDigest } from '../../../src/digest/build-digest.js';
-import type { DigestChartData } from '../../../src/digest/digest-data.js';
+import type { DigestChartData } from '../../../src/model/chart.js';
 import { loadDigestData } from '../../../src/digest/load-digest.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';
 import { GiB, MiB, makeTempDir } from '../store/make-snapshot.js';

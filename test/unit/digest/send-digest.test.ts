@@ -1,7 +1,8 @@
 // Sending a digest: through the real outbox and dispatcher to the real Web API client, with Slack
 // faked by nock (no network, every mock used, no request without one): the post, then the chart
-// into its thread with files.uploadV2 (getUploadURLExternal, the upload, completeUploadExternal
-// with the post's channel id and ts). And the ways it can go wrong, and console mode.
+// as the next op of the same key, into its thread with files.uploadV2 (getUploadURLExternal, the
+// upload, completeUploadExternal with the post's channel id and ts). No polling: the dispatcher
+// sends the chart once the post has its ts. And the ways it can go wrong, and console mode.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
@@ -9,13 +10,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildDigest } from '../../../src/digest/build-digest.js';
 import type { Digest } from '../../../src/digest/digest-data.js';
 import { loadDigestData } from '../../../src/digest/load-digest.js';
-import { createFileChartSink, sendDigest, type SendDigestDeps } from '../../../src/digest/send-digest.js';
-import { createSlackChartSink } from '../../../src/slack/delivery/chart-upload.js';
-import { createConsoleSink } from '../../../src/slack/delivery/console-sink.js';
-import type { MessageSink } from '../../../src/slack/delivery/message-sink.js';
-import { createOutboxDispatcher, type OutboxDispatcher } from '../../../src/slack/delivery/outbox-dispatcher.js';
+import { sendDigest, type SendDigestDeps } from '../../../src/digest/send-digest.js';
+import { createConsoleSink } from '../../../src/console/console-sink.js';
+import type { MessageSink } from '../../../src/delivery/sink.js';
+import { createOutboxDispatcher } from '../../../src/delivery/outbox-dispatcher.js';
 import { createOutboxWebClient, createWebApiSink } from '../../../src/slack/delivery/web-api-sink.js';
-import { getOutboxEntry } from '../../../src/store/outbox.js';
+import { getOutboxEntry, listOutboxEntries } from '../../../src/store/outbox.js';
 import { BOT_TOKEN, captureLog, type CapturedLog, fakeClock, parseSlackBody, SLACK_API_URL, SLACK_ORIGIN, tempDb, type TempDb, useSlackNock } from '../slack/delivery/helpers.js';
 import { makeTempDir } from '../store/make-snapshot.js';
 import { FIXTURE_LEAK, fixtureFindings, NOW, seedDigestFixture, TZ } from './digest-fixture.js';
@@ -39,34 +39,18 @@ describe('sendDigest to Slack', () => {
   useSlackNock();
   let store: TempDb;
   let log: CapturedLog;
-  let dispatcher: OutboxDispatcher;
   const clock = fakeClock(NOW);
   const client = () => createOutboxWebClient({ token: BOT_TOKEN, slackApiUrl: SLACK_API_URL, timeoutMs: 2000 });
+  const dispatcher = (sink = createWebApiSink(client())) => createOutboxDispatcher({ db: store.db, sink, clock: clock.clock, logger: log.logger, sleep: clock.sleep, random: () => 0 });
 
   beforeEach(() => {
     store = tempDb();
     log = captureLog();
-    dispatcher = createOutboxDispatcher({ db: store.db, sink: createWebApiSink(client()), clock: clock.clock, logger: log.logger, sleep: clock.sleep, random: () => 0 });
   });
-  afterEach(async () => {
-    await dispatcher.stop();
-    store.cleanup();
-  });
+  afterEach(() => store.cleanup());
 
   function deps(overrides: Partial<SendDigestDeps> = {}): SendDigestDeps {
-    return {
-      db: store.db,
-      clock: clock.clock,
-      logger: log.logger,
-      channel: '#ops-memory',
-      build: () => digest,
-      chartSink: createSlackChartSink(client()),
-      // Each look at the outbox lets the dispatcher send what is due: no timers, no waiting.
-      sleep: async () => {
-        await dispatcher.drain();
-      },
-      ...overrides,
-    };
+    return { db: store.db, clock: clock.clock, logger: log.logger, channel: '#ops-memory', build: () => digest, ...overrides };
   }
 
   function expectPost(reply: Record<string, unknown> = { ok: true, channel: 'C0OPS', ts: POST_TS }): Record<string, unknown>[] {
@@ -80,7 +64,7 @@ describe('sendDigest to Slack', () => {
     return bodies;
   }
 
-  it('posts the digest through the outbox, then uploads the chart into its thread', async () => {
+  it('queues the digest and its chart in one go; the dispatcher posts the digest, then uploads the chart into its thread', async () => {
     const posts = expectPost();
     const calls: { step: string; body: Record<string, unknown> }[] = [];
     nock(SLACK_ORIGIN, { reqheaders: { authorization: `Bearer ${BOT_TOKEN}` } })
@@ -103,12 +87,15 @@ describe('sendDigest to Slack', () => {
       })
       .reply(200, 'OK');
 
-    const sent = await sendDigest(deps(), '2025-10-27');
-    await dispatcher.drain();
-    await expect(sent.chart).resolves.toEqual({ status: 'delivered', where: 'F0CHART01' });
+    const sent = sendDigest(deps(), '2025-10-27');
+    expect(listOutboxEntries(store.db).map((e) => [e.op, e.orderingKey === sent.messageKey, Object.keys(e.payload as object)])).toEqual([
+      ['post', true, ['notice']],
+      ['reply', true, ['chart']],
+    ]);
+    expect(await dispatcher().drain()).toEqual({ sent: 2, failed: 0, retrying: 0 });
 
     expect(posts).toHaveLength(1);
-    expect(posts[0]).toMatchObject({ channel: '#ops-memory', text: sent.message.text });
+    expect(posts[0]).toMatchObject({ channel: '#ops-memory', text: expect.stringContaining('memwarden digest for box, 2025-10-27') as unknown });
     expect(JSON.stringify(posts[0]?.blocks)).toContain('chart of the day in the thread');
     expect(getOutboxEntry(store.db, sent.outboxId)).toMatchObject({ status: 'sent', resultTs: POST_TS });
 
@@ -126,44 +113,44 @@ describe('sendDigest to Slack', () => {
     expect(JSON.parse(String(calls[2]?.body.files))).toEqual([{ id: 'F0CHART01', title: 'Memory, 24 hours to 2025-10-27' }]);
   });
 
-  it('posts the digest when the chart cannot be rendered, and logs why', async () => {
+  it('posts the digest when the chart cannot be drawn, and logs why', async () => {
     const posts = expectPost();
-    const sent = await sendDigest(
-      deps({
-        renderChart: () => {
-          throw new Error('resvg: out of memory');
-        },
-      }),
-      '2025-10-27',
-    );
-    await expect(sent.chart).resolves.toEqual({ status: 'failed', error: 'resvg: out of memory' });
-    await dispatcher.drain();
+    sendDigest(deps(), '2025-10-27');
+    const sink = createWebApiSink(client(), {
+      renderChart: () => {
+        throw new Error('resvg: out of memory');
+      },
+    });
+    expect(await dispatcher(sink).drain()).toEqual({ sent: 1, failed: 1, retrying: 0 });
     expect(posts).toHaveLength(1);
-    expect(log.at('error')).toEqual([expect.objectContaining({ msg: 'Digest chart could not be rendered; the digest goes without it', day: '2025-10-27' })]);
+    expect(log.at('error')).toEqual([
+      expect.objectContaining({ msg: 'Slack refused an outbox op for good; it will not be retried', slackError: 'chart_render_failed', error: 'permanent: chart_render_failed' }),
+    ]);
   });
 
   it('posts the digest when the upload fails, and logs it', async () => {
     const posts = expectPost();
     nock(SLACK_ORIGIN).post('/api/files.getUploadURLExternal').reply(200, { ok: false, error: 'missing_scope' }, { 'content-type': 'application/json' });
-    const sent = await sendDigest(deps(), '2025-10-27');
-    await expect(sent.chart).resolves.toMatchObject({ status: 'failed', error: 'files.uploadV2: missing_scope' });
+    sendDigest(deps(), '2025-10-27');
+    expect(await dispatcher().drain()).toEqual({ sent: 1, failed: 1, retrying: 0 });
     expect(posts).toHaveLength(1);
-    expect(log.at('error').map((e) => e.msg)).toContain('Digest chart upload failed; the digest was posted without it');
+    expect(log.at('error')).toEqual([expect.objectContaining({ msg: 'Slack refused an outbox op for good; it will not be retried', slackError: 'missing_scope' })]);
   });
 
-  it('skips the chart when Slack refuses the digest itself', async () => {
+  it('does not upload the chart when Slack refuses the digest itself', async () => {
     expectPost({ ok: false, error: 'channel_not_found' });
-    const sent = await sendDigest(deps(), '2025-10-27');
-    await expect(sent.chart).resolves.toMatchObject({ status: 'skipped', reason: expect.stringContaining('channel_not_found') as unknown });
+    const sent = sendDigest(deps(), '2025-10-27');
+    expect(await dispatcher().drain()).toEqual({ sent: 0, failed: 2, retrying: 0 });
+    expect(listOutboxEntries(store.db).filter((e) => e.orderingKey === sent.messageKey).map((e) => [e.op, e.status, e.lastError])).toEqual([
+      ['post', 'failed', 'permanent: channel_not_found'],
+      ['reply', 'failed', 'parent_not_posted: the alert message this op refers to was never posted'],
+    ]);
   });
 
-  it('stops waiting for the post when memwarden stops', async () => {
-    const abort = new AbortController();
-    abort.abort();
-    const sent = await sendDigest(deps({ signal: abort.signal, sleep: () => Promise.resolve() }), '2025-10-27');
-    await expect(sent.chart).resolves.toEqual({ status: 'skipped', reason: 'memwarden is stopping' });
-    // Still queued: it goes out with the next start.
+  it('keeps both queued while nothing sends them: they go out with the next start', () => {
+    const sent = sendDigest(deps(), '2025-10-27');
     expect(getOutboxEntry(store.db, sent.outboxId)?.status).toBe('pending');
+    expect(listOutboxEntries(store.db).map((e) => e.status)).toEqual(['pending', 'pending']);
   });
 });
 
@@ -180,29 +167,14 @@ describe('sendDigest in console mode', () => {
     const lines: string[] = [];
     const clock = fakeClock(NOW);
     const log = captureLog();
-    const sink: MessageSink = createConsoleSink((text) => lines.push(text));
+    const sink: MessageSink = createConsoleSink((text) => lines.push(text), { chartDir: data.dir });
     const dispatcher = createOutboxDispatcher({ db: store.db, sink, clock: clock.clock, logger: log.logger, sleep: clock.sleep });
-    const sent = await sendDigest(
-      {
-        db: store.db,
-        clock: clock.clock,
-        logger: log.logger,
-        channel: 'console',
-        build: () => digest,
-        chartSink: createFileChartSink(data.dir, (text) => lines.push(text)),
-        sleep: async () => {
-          await dispatcher.drain();
-        },
-      },
-      '2025-10-27',
-    );
-    const outcome = await sent.chart;
-    await dispatcher.stop();
+    sendDigest({ db: store.db, clock: clock.clock, logger: log.logger, channel: 'console', build: () => digest }, '2025-10-27');
+    expect(await dispatcher.drain()).toEqual({ sent: 2, failed: 0, retrying: 0 });
     const path = join(data.dir, 'memwarden-digest-2025-10-27.png');
-    expect(outcome).toEqual({ status: 'delivered', where: path });
     expect(existsSync(path)).toBe(true);
     expect(pngSize(readFileSync(path))).toEqual({ width: 1200, height: 600 });
     expect(lines[0]).toContain('Daily memory digest: box, 2025-10-27');
-    expect(lines[1]).toBe(`    ↳ chart of the digest (thread console-1): ${path} (1200×600 PNG)`);
+    expect(lines[1]).toBe(`    ↳ chart in console, thread console-1: ${path} (1200×600 PNG)`);
   });
 });

@@ -1,9 +1,7 @@
 // startDigest as run-bot wires it: off when disabled or without a channel; otherwise the schedule
-// queues the digest in the outbox at its time (fake timers), and stop() stops waiting for the
-// chart of a digest the dispatcher has not sent.
+// queues the digest and its chart in the outbox at its time (fake timers), and stop() stops it.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import type { ChartSink } from '../../../src/digest/send-digest.js';
 import { startDigest } from '../../../src/digest/start-digest.js';
 import { getDigestMarker } from '../../../src/store/digest.js';
 import { listOutboxHeads } from '../../../src/store/outbox.js';
@@ -12,7 +10,6 @@ import { fixtureFindings } from './digest-fixture.js';
 
 describe('startDigest', () => {
   let store: TempDb;
-  const noCharts: ChartSink = { deliver: () => Promise.reject(new Error('no chart expected')) };
   beforeEach(() => {
     store = tempDb();
   });
@@ -26,7 +23,6 @@ describe('startDigest', () => {
     config: configSchema.parse({ slack: { channels }, digest }),
     logger: captureLog().logger,
     onEnqueued: () => undefined,
-    chartSink: noCharts,
     findings: () => fixtureFindings(),
     hostname: () => 'box',
   });
@@ -36,7 +32,7 @@ describe('startDigest', () => {
     expect(startDigest(base({}, {}))).toBeNull();
   });
 
-  it('queues the digest at its time in digest.channel, and stop() ends the wait for its chart', async () => {
+  it('queues the digest and its chart at its time in digest.channel, and stop() ends the schedule', async () => {
     vi.useFakeTimers({ now: Date.parse('2026-11-10T07:59:00Z'), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     let woken = 0;
     const handle = startDigest({ ...base({ timezone: 'Europe/Berlin', channel: '#digest' }), onEnqueued: () => (woken += 1) });
@@ -45,11 +41,11 @@ describe('startDigest', () => {
     expect(handle?.schedule.nextRun()).toBe(Date.parse('2026-11-10T08:00:00Z'));
     await vi.advanceTimersByTimeAsync(2 * 60_000);
     const heads = listOutboxHeads(store.db);
+    // One key: the post is its head, the chart (a reply) waits behind it.
     expect(heads).toEqual([expect.objectContaining({ op: 'post', channel: '#digest', status: 'pending' })]);
     expect(JSON.stringify(heads[0]?.payload)).toContain('Daily memory digest: box, 2026-11-10');
     expect(woken).toBe(1);
     expect(getDigestMarker(store.db, '2026-11-10', '#digest')).toMatchObject({ reason: 'schedule' });
-    // Nothing sends the post here: the chart is still waiting for it, and stop() ends that.
     await handle?.stop();
     expect(handle?.schedule.nextRun()).toBeNull();
   });

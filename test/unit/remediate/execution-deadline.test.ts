@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getRequest, listAudit } from '../../../src/store/remediation.js';
 import { CELERY_ID, fakeDocker, type FakeDockerOptions } from './fake-docker.js';
 import { makeTempDb, type TempDb } from './helpers.js';
-import { APPROVER, CELERY_NAME, CHANNEL, enabledRunbook, makeRemediation, REQUESTER } from './remediation-harness.js';
+import { slackText, APPROVER, CELERY_NAME, CHANNEL, enabledRunbook, makeRemediation, REQUESTER } from './remediation-harness.js';
 
 let t: TempDb;
 beforeEach(() => {
@@ -32,7 +32,7 @@ describe('one deadline for the whole execution', () => {
     options.inspectDelayMs = 1_500;
     const answer = await h.remediation.decide({ requestId: id, user: APPROVER, decision: 'approve' });
     expect(answer).toMatchObject({ ok: false, code: 'target-unreadable' });
-    expect(answer.message.text).toContain('nothing was run');
+    expect(slackText(answer)).toContain('nothing was run');
     // Well past the delay: the late answer started nothing.
     await sleep(3_000);
     expect(h.fake.actions).toEqual([]);

@@ -7,7 +7,10 @@ import { type Config, configSchema } from '../../../src/config/schema.js';
 import { loadRunbooks } from '../../../src/remediate/load-runbooks.js';
 import { createRemediation, type Remediation, type RemediationDeps } from '../../../src/remediate/remediation.js';
 import type { Runbook } from '../../../src/remediate/runbook-schema.js';
-import { enqueueSlackOp, type SlackOp } from '../../../src/slack/delivery/outbox-dispatcher.js';
+import { enqueueOp, type DeliveryOp } from '../../../src/delivery/outbox-dispatcher.js';
+import type { Notice } from '../../../src/model/notice.js';
+import type { SlackMessage } from '../../../src/slack/render/block-kit-limits.js';
+import { renderNotice } from '../../../src/slack/render/render-notice.js';
 import type { Database } from '../../../src/store/database.js';
 import { makeContainer, makeSnapshot } from '../store/make-snapshot.js';
 import { CELERY_NAME, type FakeDocker, fakeDocker, FIXTURE_PROC, LABELS, OTHER_NAME } from './fake-docker.js';
@@ -39,10 +42,35 @@ export function remediationConfig(remediation: Record<string, unknown> = {}): Co
   return configSchema.parse({ slack: { admins: [ADMIN], channels: { default: CHANNEL } }, remediation });
 }
 
+/** An op as queued, with its notice rendered the way Slack would show it. */
+export interface SentOp {
+  orderingKey: string;
+  messageKey: string | null;
+  op: DeliveryOp['op'];
+  channel: string;
+  message: SlackMessage;
+}
+
+/** A notice (an op's, or an answer's) as Slack would show it. */
+export function slackOf(notice: Notice): SlackMessage {
+  const { text, blocks } = renderNotice(notice);
+  return { text, blocks };
+}
+
+/** What the person who asked or clicked reads (the answer's fallback text). */
+export function slackText(answer: { notice: Notice }): string {
+  return slackOf(answer.notice).text;
+}
+
+function sent(op: DeliveryOp): SentOp {
+  if (!('notice' in op.content)) throw new Error('remediation queues notices only');
+  return { orderingKey: op.orderingKey, messageKey: op.messageKey, op: op.op, channel: op.channel, message: slackOf(op.content.notice) };
+}
+
 export interface Harness {
   remediation: Remediation;
   fake: FakeDocker;
-  ops: SlackOp[];
+  ops: SentOp[];
   /** Verifications armed: when, and the callback (a test runs them by calling tick). */
   scheduled: { at: number; run: () => void }[];
   clock: { now: number };
@@ -57,7 +85,7 @@ export interface HarnessOptions {
   fake?: FakeDocker;
   clock?: { now: number };
   /** An op this says yes to throws instead of being queued: the process "crashes" right there. */
-  crashOn?: (op: SlackOp) => boolean;
+  crashOn?: (op: SentOp) => boolean;
 }
 
 export function snapshotOf(fake: FakeDocker): Snapshot {
@@ -69,7 +97,7 @@ export function snapshotOf(fake: FakeDocker): Snapshot {
 export function makeRemediation(db: Database, options: HarnessOptions = {}): Harness {
   const fake = options.fake ?? fakeDocker();
   const clock = options.clock ?? { now: T0 };
-  const ops: SlackOp[] = [];
+  const ops: SentOp[] = [];
   const scheduled: Harness['scheduled'] = [];
   const logger = makeLogger();
   const groupLookups: string[] = [];
@@ -89,9 +117,10 @@ export function makeRemediation(db: Database, options: HarnessOptions = {}): Har
         return Promise.resolve(user === 'U0GRACE01' ? ['S0ONCALL'] : []);
       }),
     enqueue: (op) => {
-      if (options.crashOn?.(op)) throw new Error('crash (test): memwarden died here');
-      ops.push(op);
-      enqueueSlackOp(db, op, clock.now);
+      const rendered = sent(op);
+      if (options.crashOn?.(rendered)) throw new Error('crash (test): memwarden died here');
+      ops.push(rendered);
+      enqueueOp(db, op, clock.now);
     },
     takeSnapshot: () => Promise.resolve(snapshotOf(fake)),
     schedule: (run, ms) => {
@@ -107,7 +136,7 @@ export function makeRemediation(db: Database, options: HarnessOptions = {}): Har
 }
 
 /** The request id on an approval message's Approve button. */
-export function approveButtonValue(op: SlackOp | undefined): string {
+export function approveButtonValue(op: SentOp | undefined): string {
   const actions = op?.message.blocks.find((b) => b.type === 'actions');
   const elements = (actions && actions.type === 'actions' ? actions.elements : []) as unknown as { action_id: string; value: string }[];
   const approve = elements.find((e) => e.action_id === 'remediation_approve');

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertTransition } from '../../../src/model/alert.js';
 import type { Finding } from '../../../src/model/finding.js';
 import { checkBlockKitLimits } from '../../../src/slack/render/block-kit-limits.js';
-import { buildAlertViewModel } from '../../../src/slack/render/alert-message.js';
+import { buildAlertViewModel } from '../../../src/alerts/alert-view.js';
 import { approvalMessageKey } from '../../../src/remediate/remediation-views.js';
 import { closeDatabase, openDatabase } from '../../../src/store/database.js';
 import { insertAlertMessage } from '../../../src/store/outbox.js';
@@ -15,7 +15,9 @@ import { getRequest, listAudit } from '../../../src/store/remediation.js';
 import { getFollowup } from '../../../src/store/remediation-flow.js';
 import { CELERY_ID, MiB, NODE, OTHER_NAME } from './fake-docker.js';
 import { executionRows, makeTempDb, type TempDb } from './helpers.js';
+import type { RemediationAnswer } from '../../../src/remediate/remediation.js';
 import {
+  slackText,
   ADMIN,
   APPROVER,
   approveButtonValue,
@@ -63,13 +65,13 @@ describe('requesting', () => {
     expect(approveButtonValue(post)).toBe(requestId);
     // Nothing ran: only reads.
     expect(h.fake.actions).toEqual([]);
-    expect(answer.message.text).toContain('requested Lower a Celery worker');
+    expect(slackText(answer)).toContain('requested Lower a Celery worker');
   });
 
   it('refuses what does not fit, changing nothing: bad parameters, unknown runbooks and containers, the allowlist, a plan Docker would refuse', async () => {
     const h = makeRemediation(t.db);
     const run = (runbookId: string, target: string, rawParams: Record<string, string>) => () => h.remediation.request({ user: REQUESTER, runbookId, target, rawParams, channel: CHANNEL });
-    const cases: [string, () => Promise<{ ok: boolean; code: string | null; message: { text: string } }>, RegExp][] = [
+    const cases: [string, () => Promise<RemediationAnswer>, RegExp][] = [
       ['invalid-params', () => requestShrink(h, { concurrency: '1;' }), /concurrency: expected a whole number written with the digits 0-9 only/],
       ['invalid-params', () => requestShrink(h, { concurrency: '$(id)' }), /got "\$\(id\)"/],
       ['invalid-params', () => requestShrink(h, { concurrency: '１' }), /digits 0-9 only/],
@@ -86,8 +88,8 @@ describe('requesting', () => {
     for (const [code, act, reason] of cases) {
       const answer = await act();
       expect(answer, code).toMatchObject({ ok: false, code });
-      expect(answer.message.text).toMatch(reason);
-      expect(answer.message.text).toMatch(/^memwarden: nothing was changed\./);
+      expect(slackText(answer)).toMatch(reason);
+      expect(slackText(answer)).toMatch(/^memwarden: nothing was changed\./);
     }
     expect(t.db.prepare('SELECT count(*) AS n FROM remediation_requests').get()).toEqual({ n: 0 });
     expect(h.ops).toEqual([]);
@@ -117,7 +119,7 @@ describe('approving and verifying', () => {
     h.clock.now = T0 + 60_000;
     const answer = await h.remediation.decide({ requestId: id, user: APPROVER, decision: 'approve' });
     expect(answer).toMatchObject({ ok: true, requestId: id });
-    expect(answer.message.text).toContain('succeeded');
+    expect(slackText(answer)).toContain('succeeded');
     expect(h.fake.actions).toEqual([`exec ${CELERY_ID} ${JSON.stringify(['celery', '-A', 'mwtest', 'control', 'pool_shrink', '3', '-d', NODE, '-j', '-t', '10'])}`]);
     expect(h.fake.containers.get(CELERY_ID)?.children).toHaveLength(1);
     expect(executionRows(t.db, id)).toBe(1);
@@ -204,7 +206,7 @@ describe('approving and verifying', () => {
     const id = requestId ?? '';
     const rejected = await h.remediation.decide({ requestId: id, user: SECOND, decision: 'reject' });
     expect(rejected).toMatchObject({ ok: true });
-    expect(rejected.message.text).toContain('rejected');
+    expect(slackText(rejected)).toContain('rejected');
     expect(getRequest(t.db, id)?.status).toBe('rejected');
     expect(texts(h.ops.at(-1)?.message.blocks)).toContain('🚫 *Rejected* by <@U0CAROL01>');
     const late = await h.remediation.decide({ requestId: id, user: APPROVER, decision: 'approve' });
@@ -331,10 +333,10 @@ describe('the switch and the listings', () => {
     expect(h.remediation.switches()).toMatchObject({ enabled: false, offInConfig: true });
     const refused = await requestShrink(h);
     expect(refused).toMatchObject({ ok: false, code: 'remediation-off' });
-    expect(refused.message.text).toContain('remediation.enabled: false');
+    expect(slackText(refused)).toContain('remediation.enabled: false');
     const on = h.remediation.setSwitch(true, ADMIN);
     expect(on).toMatchObject({ ok: false, code: 'remediation-off' });
-    expect(JSON.stringify(on.message)).toContain('change the file and restart memwarden');
+    expect(JSON.stringify(on.notice)).toContain('change the file and restart memwarden');
     expect(h.remediation.switches().enabled).toBe(false);
     expect(h.fake.actions).toEqual([]);
   });

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../../src/store/remediation.js';
 import { makeTempDb, type TempDb } from './helpers.js';
-import { CELERY_NAME, CHANNEL, type Harness, makeRemediation, remediationConfig, REQUESTER, SECOND, T0 } from './remediation-harness.js';
+import { slackText, CELERY_NAME, CHANNEL, type Harness, makeRemediation, remediationConfig, REQUESTER, SECOND, T0 } from './remediation-harness.js';
 
 let t: TempDb;
 beforeEach(() => {
@@ -31,7 +31,7 @@ describe('request limits', () => {
     for (let i = 6; i <= 20; i++) expect(await ask(h, REQUESTER, i)).toMatchObject({ ok: false, code: 'request-limit' });
     expect(approvalPosts(h)).toBe(5);
     const refused = await ask(h, REQUESTER, 21);
-    expect(refused.message.text).toContain('You made 5 remediation requests in the last 1h (at most 5): you may request again at 2025-10-27T10:01:00.000Z');
+    expect(slackText(refused)).toContain('You made 5 remediation requests in the last 1h (at most 5): you may request again at 2025-10-27T10:01:00.000Z');
     expect(listAudit(t.db, { limit: 1 })).toMatchObject([{ action: 'refused', outcome: 'request-limit', actor: REQUESTER }]);
     // Someone else may still ask, and so may the first person once the hour has moved on.
     expect(await ask(h, SECOND, 30)).toMatchObject({ ok: true });
@@ -44,7 +44,7 @@ describe('request limits', () => {
     for (const [i, user] of ['U0ONE0001', 'U0TWO0001', 'U0THREE01'].entries()) expect(await ask(h, user, i + 1)).toMatchObject({ ok: true });
     const refused = await ask(h, 'U0FOUR001', 4);
     expect(refused).toMatchObject({ ok: false, code: 'request-limit' });
-    expect(refused.message.text).toContain('Runbook "set-memory-limit" was requested 3 times in the last 10m (at most 3)');
+    expect(slackText(refused)).toContain('Runbook "set-memory-limit" was requested 3 times in the last 10m (at most 3)');
   });
 
   it('defect: a repeated identical request asked the approvers again: it is collapsed into the one still waiting, whoever asks', async () => {
@@ -54,7 +54,7 @@ describe('request limits', () => {
     for (const user of [REQUESTER, SECOND]) {
       const again = await ask(h, user, 2);
       expect(again).toMatchObject({ ok: false, code: 'already-pending' });
-      expect(again.message.text).toContain('is already waiting for approval');
+      expect(slackText(again)).toContain('is already waiting for approval');
     }
     expect(approvalPosts(h)).toBe(1);
     // Different parameters are a different request; once the first is closed, the same may be asked again.

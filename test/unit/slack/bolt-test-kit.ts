@@ -14,7 +14,7 @@ import type { Finding } from '../../../src/model/finding.js';
 import { createLogger, type Logger } from '../../../src/log/logger.js';
 import type { BotServices } from '../../../src/slack/bot-services.js';
 import { type BotIdentity, createSlackApp } from '../../../src/slack/create-app.js';
-import { createSilenceNotes } from '../../../src/slack/silence-notes.js';
+import { createSilenceNotes } from '../../../src/alerts/silence-notes.js';
 import { createUsergroupLookup } from '../../../src/slack/usergroup-lookup.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';
 import { closeDatabase, type Database, openDatabase } from '../../../src/store/database.js';

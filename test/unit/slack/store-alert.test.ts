@@ -1,11 +1,12 @@
 // memwarden's own "cannot write its database" alert: one critical message per episode, ahead of
 // the other messages, resolved in place with a reply in its thread; within Block Kit's limits.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderStoreAlertParent, renderStoreAlertResolved } from '../../../src/slack/render/store-alert-message.js';
-import { createStoreAlert, STORE_ALERT_KEY } from '../../../src/slack/store-alert.js';
+import { renderStoreAlertParent, renderStoreAlertResolved } from './render/rendered-notices.js';
+import { createStoreAlert, STORE_ALERT_KEY } from '../../../src/alerts/store-alert.js';
 import { getAlertMessage, listOutboxEntries } from '../../../src/store/outbox.js';
 import { slackConfig, T0, type TempDb, tempDb } from './delivery/helpers.js';
 import { allTexts, expectWithinLimits } from './render/render-kit.js';
+import { payloadSlackMessage } from '../delivery/payload.js';
 
 let t: TempDb;
 beforeEach(() => {
@@ -36,7 +37,7 @@ describe('the "cannot write its database" alert', () => {
     alert.changed({ writable: true }, failing, T0 + 60_000);
     // A second "writable" without an episode in between posts nothing.
     alert.changed({ writable: true }, { writable: true }, T0 + 61_000);
-    const ops = listOutboxEntries(t.db).map((e) => ({ key: e.orderingKey, op: e.op, channel: e.channel, priority: e.priority, text: (e.payload as { message: { text: string } }).message.text }));
+    const ops = listOutboxEntries(t.db).map((e) => ({ key: e.orderingKey, op: e.op, channel: e.channel, priority: e.priority, text: payloadSlackMessage(e.payload).text }));
     expect(ops).toEqual([
       { key: STORE_ALERT_KEY, op: 'post', channel: '#ops-critical', priority: 'alert', text: `memwarden cannot write its database (${REASON}) <!subteam^S0ONCALL1>` },
       { key: STORE_ALERT_KEY, op: 'update', channel: '#ops-critical', priority: 'alert', text: `Resolved: memwarden cannot write its database (${REASON})` },

@@ -3,7 +3,9 @@
 // with SQLITE_FULL): what is written while the database refuses, where it is sent from, how it
 // moves back, and that nothing is sent twice or out of order.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { enqueueSlackOp } from '../../../src/slack/delivery/outbox-dispatcher.js';
+import { payloadText } from '../delivery/payload.js';
+import type { OutboxContent } from '../../../src/delivery/outbox-content.js';
+import { enqueueOp } from '../../../src/delivery/outbox-dispatcher.js';
 import { getAlertMessage, getOutboxEntry, insertAlertMessage, listOutboxEntries, type OutboxEntry } from '../../../src/store/outbox.js';
 import { createSpillingOutbox, type SpillingOutbox } from '../../../src/store/outbox-spill.js';
 import type { StoreError } from '../../../src/store/store-error.js';
@@ -21,17 +23,17 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-const message = (text: string) => ({ text, blocks: [] });
+const notice = (text: string): OutboxContent => ({ notice: { summary: [text], blocks: [] } });
 const refuseWrites = (on: boolean) => t.db.pragma(`query_only = ${on ? 'ON' : 'OFF'}`);
-const texts = (entries: OutboxEntry[]) => entries.map((e) => `${e.op} ${(e.payload as { message: { text: string } }).message.text} ${e.status}`);
+const texts = (entries: OutboxEntry[]) => entries.map((e) => `${e.op} ${payloadText(e.payload)} ${e.status}`);
 
 /** An alert's post and details reply, as the notifier writes them. */
 function alert(key: string): void {
   outbox.write((db) =>
     db.transaction(() => {
       insertAlertMessage(db, { messageKey: `${key}:0`, fingerprint: key, startedAt: 0, channel: 'C1' }, T0);
-      enqueueSlackOp(db, { orderingKey: key, messageKey: `${key}:0`, op: 'post', channel: 'C1', priority: 'alert', message: message(`${key} parent`) }, T0);
-      enqueueSlackOp(db, { orderingKey: key, messageKey: `${key}:0`, op: 'reply', channel: 'C1', priority: 'alert', message: message(`${key} details`) }, T0);
+      enqueueOp(db, { orderingKey: key, messageKey: `${key}:0`, op: 'post', channel: 'C1', priority: 'alert', content: notice(`${key} parent`) }, T0);
+      enqueueOp(db, { orderingKey: key, messageKey: `${key}:0`, op: 'reply', channel: 'C1', priority: 'alert', content: notice(`${key} details`) }, T0);
     })(),
   );
 }
@@ -40,7 +42,7 @@ function alert(key: string): void {
 function sendAll(): string[] {
   const sent: string[] = [];
   for (let held = outbox.claimNextDue(T0, new Set()); held; held = outbox.claimNextDue(T0, new Set())) {
-    sent.push(`${held.inMemory ? 'memory' : 'db'}: ${(held.entry.payload as { message: { text: string } }).message.text}`);
+    sent.push(`${held.inMemory ? 'memory' : 'db'}: ${payloadText(held.entry.payload)}`);
     outbox.markSent(held, `1.${sent.length}`, 'C1', T0 + 1);
   }
   return sent;
@@ -72,7 +74,7 @@ describe('the outbox while the database refuses writes', () => {
   it('keeps a key in order across the two: an op in memory waits while its key has an op open in the database', () => {
     alert('a'); // in the database, not sent yet
     refuseWrites(true);
-    outbox.write((db) => enqueueSlackOp(db, { orderingKey: 'a', messageKey: 'a:0', op: 'update', channel: 'C1', priority: 'alert', message: message('a update') }, T0));
+    outbox.write((db) => enqueueOp(db, { orderingKey: 'a', messageKey: 'a:0', op: 'update', channel: 'C1', priority: 'alert', content: notice('a update') }, T0));
     alert('b');
     // The database cannot record a claim, so its ops wait; b has nothing open there and goes.
     expect(sendAll()).toEqual(['memory: b parent', 'memory: b details']);
@@ -85,7 +87,7 @@ describe('the outbox while the database refuses writes', () => {
     refuseWrites(true);
     alert('a');
     refuseWrites(false);
-    outbox.write((db) => enqueueSlackOp(db, { orderingKey: 'a', messageKey: 'a:0', op: 'update', channel: 'C1', message: message('a update') }, T0));
+    outbox.write((db) => enqueueOp(db, { orderingKey: 'a', messageKey: 'a:0', op: 'update', channel: 'C1', content: notice('a update') }, T0));
     expect(listOutboxEntries(t.db)).toEqual([]);
     expect(outbox.moveBack(T0)).toBe(3);
     expect(texts(listOutboxEntries(t.db))).toEqual(['post a parent pending', 'reply a details pending', 'update a update pending']);

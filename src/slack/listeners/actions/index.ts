@@ -4,12 +4,17 @@
 // two buttons have distinct ids of their own.
 import type { App } from '@slack/bolt';
 import { ACTION } from '../../ids.js';
-import { ALERT_ACTION_PATTERN } from '../../render/alert-message.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { approveRemediation } from './approve-remediation.js';
 import { rejectRemediation } from './reject-remediation.js';
 import { requestRemediation } from './request-remediation.js';
 import { silenceAlert } from './silence-alert.js';
+
+/** action_ids of the alert's buttons: the ACTION constant and a suffix (render-notice.ts writes it from the button's variant). */
+export const ALERT_ACTION_PATTERN = {
+  silenceAlert: new RegExp(`^${ACTION.silenceAlert}(:.*)?$`),
+  requestRemediation: new RegExp(`^${ACTION.requestRemediation}(:.*)?$`),
+} as const;
 
 export const ACTION_LISTENERS = [
   { actionId: ALERT_ACTION_PATTERN.silenceAlert, create: silenceAlert },

@@ -7,9 +7,10 @@ import type { Logger } from '../../../log/logger.js';
 import type { Remediation, RemediationAnswer } from '../../../remediate/remediation.js';
 import type { SlackMessage } from '../../render/block-kit-limits.js';
 import { renderCommandError } from '../../render/command-help.js';
-import { renderRemediationNotConfigured } from '../../render/remediation-message.js';
+import { remediationNotConfiguredNotice } from '../../../remediate/remediation-notices.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { sendReply } from '../send-reply.js';
+import { slackMessage } from '../../render/render-notice.js';
 
 export interface ButtonClick {
   userId: string;
@@ -45,12 +46,12 @@ export function remediationButton(deps: ListenerDeps, button: RemediationButton)
     let reply: SlackMessage;
     const remediation = deps.services.remediation;
     if (!remediation) {
-      reply = renderRemediationNotConfigured();
+      reply = slackMessage(remediationNotConfiguredNotice());
     } else {
       try {
         const answer = await button.handle(remediation, click);
         click.log.info({ ok: answer.ok, code: answer.code, ...button.logFields(answer, click) }, button.what);
-        reply = answer.message;
+        reply = slackMessage(answer.notice);
       } catch (err) {
         click.log.error({ err }, `${button.what} failed`);
         reply = renderCommandError();

@@ -7,11 +7,12 @@ import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertState } from '../../../../src/model/alert.js';
 import type { Config } from '../../../../src/config/schema.js';
-import { alertMessageKey } from '../../../../src/slack/alert-notifier.js';
+import { alertMessageKey } from '../../../../src/alerts/alert-notifier.js';
 import { ACTION } from '../../../../src/slack/ids.js';
 import { checkBlockKitLimits, type SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { insertAlertMessage, setAlertMessagePosted } from '../../../../src/store/outbox.js';
 import { API_URL, buildTestApp, buttonClick, containerTarget, expectRespond, seedAlert, slashCommand, T0, type TestApp, testConfig, useNock } from '../bolt-test-kit.js';
+import { payloadSlackMessage } from '../../delivery/payload.js';
 
 useNock();
 
@@ -60,7 +61,7 @@ function outbox(app: TestApp): Queued[] {
     message_key: string | null;
     payload: string;
   }[];
-  return rows.map((row) => ({ op: row.op, channel: row.channel, orderingKey: row.ordering_key, messageKey: row.message_key, message: (JSON.parse(row.payload) as { message: SlackMessage }).message }));
+  return rows.map((row) => ({ op: row.op, channel: row.channel, orderingKey: row.ordering_key, messageKey: row.message_key, message: payloadSlackMessage(JSON.parse(row.payload)) }));
 }
 
 function sectionText(message: SlackMessage): string {

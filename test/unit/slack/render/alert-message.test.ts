@@ -6,14 +6,9 @@ import type { AlertState, AlertTransition } from '../../../../src/model/alert.js
 import type { Finding, Recommendation } from '../../../../src/model/finding.js';
 import { ACTION, BLOCK } from '../../../../src/slack/ids.js';
 import { SILENCE_CHOICES } from '../../../../src/model/alert.js';
-import {
-  ALERT_ACTION_PATTERN,
-  type AlertViewModel,
-  buildAlertViewModel,
-  renderAlertDetails,
-  renderAlertParent,
-  renderAlertTimelineEntry,
-} from '../../../../src/slack/render/alert-message.js';
+import { renderAlertDetails, renderAlertParent, renderAlertTimelineEntry } from './rendered-notices.js';
+import { type AlertViewModel, buildAlertViewModel } from '../../../../src/alerts/alert-view.js';
+import { ALERT_ACTION_PATTERN } from '../../../../src/slack/listeners/actions/index.js';
 import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { GiB, MINUTE, MiB, T0, WORKER, container, nearLimitFindings, oomFindings, oomTransition, transition } from '../delivery/helpers.js';
 import { allTexts, expectGolden, expectWithinLimits } from './render-kit.js';

@@ -7,7 +7,7 @@ import { buildDigest } from '../../../../src/digest/build-digest.js';
 import type { Digest } from '../../../../src/digest/digest-data.js';
 import { loadDigestData } from '../../../../src/digest/load-digest.js';
 import { checkBlockKitLimits } from '../../../../src/slack/render/block-kit-limits.js';
-import { renderDigestMessage } from '../../../../src/slack/render/digest-message.js';
+import { renderDigestMessage } from './rendered-notices.js';
 import { closeDatabase, type Database, openDatabase } from '../../../../src/store/database.js';
 import { recordSnapshot } from '../../../../src/store/samples.js';
 import { FIXTURE_LEAK, fixtureFindings, fixtureSnapshot, HOUR, NOW, seedDigestFixture, TZ } from '../../digest/digest-fixture.js';

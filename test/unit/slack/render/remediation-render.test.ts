@@ -10,16 +10,7 @@ import { ACTION, BLOCK } from '../../../../src/slack/ids.js';
 import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { renderAuditLog, renderRunbooks } from '../../../../src/slack/render/command-remediation.js';
 import type { ApprovalState, ApprovalView, ResultView } from '../../../../src/remediate/remediation-views.js';
-import {
-  renderAlertFollowup,
-  renderApprovalRequest,
-  renderDecisionAnswer,
-  renderRemediationRefused,
-  renderRemediationResult,
-  renderRemediationStarted,
-  renderRequestAccepted,
-  renderVerification,
-} from '../../../../src/slack/render/remediation-message.js';
+import { renderAlertFollowup, renderApprovalRequest, renderDecisionAnswer, renderRemediationRefused, renderRemediationResult, renderRemediationStarted, renderRequestAccepted, renderVerification } from './rendered-notices.js';
 import type { AuditEntry } from '../../../../src/model/remediation.js';
 import { expectGolden, expectWithinLimits } from './render-kit.js';
 

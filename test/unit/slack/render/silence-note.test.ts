@@ -2,7 +2,7 @@
 // within Slack's limits for hostile input, mentioning only the people memwarden names itself.
 import { describe, expect, it } from 'vitest';
 import type { SilenceRow } from '../../../../src/slack/render/command-rows.js';
-import { renderSilenceEndedNote, renderSilenceNote } from '../../../../src/slack/render/silence-note.js';
+import { renderSilenceEndedNote, renderSilenceNote } from './rendered-notices.js';
 import { allTexts, expectGolden, expectWithinLimits } from './render-kit.js';
 
 const T0 = Date.parse('2025-10-27T09:00:00.000Z');

@@ -6,7 +6,8 @@ import type { AlertState } from '../../../../../src/model/alert.js';
 import { ACTION } from '../../../../../src/slack/ids.js';
 import { SILENCE_CHOICES } from '../../../../../src/model/alert.js';
 import { parseSilenceButtonValue, SILENCE_BUTTON_REASON } from '../../../../../src/slack/listeners/actions/silence-alert.js';
-import { buildAlertViewModel, renderAlertParent } from '../../../../../src/slack/render/alert-message.js';
+import { renderAlertParent } from '../../render/rendered-notices.js';
+import { buildAlertViewModel } from '../../../../../src/alerts/alert-view.js';
 import { checkBlockKitLimits } from '../../../../../src/slack/render/block-kit-limits.js';
 import { buildTestApp, buttonClick, containerTarget, expectRespond, seedAlert, T0, type TestApp, useNock } from '../../bolt-test-kit.js';
 

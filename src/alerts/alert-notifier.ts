@@ -1,5 +1,6 @@
-// Alert transitions -> outbox ops. One parent message per alert episode, kept up to date with
-// chat.update; its thread gets the details once and a line per transition that matters:
+// Alert transitions -> outbox ops of notices (alert-notices.ts). One parent message per alert
+// episode, kept up to date in place; its thread gets the details once and a line per transition
+// that matters:
 //
 //   first transition (pending or firing)  post the parent (channel by severity) + details reply
 //   pending value change (updated)        update the parent
@@ -9,25 +10,19 @@
 //   unsilenced                            the next unsilenced transition updates it back
 //
 // Nothing is sent here: the ops go to the outbox in one transaction per transition, and the
-// dispatcher delivers them in order, ahead of the channel's other messages (priority 'alert'). notify() never throws: a broken findings source or store
-// is logged and the rest carries on.
+// dispatcher delivers them in order, ahead of the channel's other messages (priority 'alert').
+// notify() never throws: a broken findings source or store is logged and the rest carries on.
 import type { AlertState, AlertTarget, AlertTransition } from '../model/alert.js';
-import { silenceMatches } from '../alerts/targets.js';
+import { silenceMatches } from './targets.js';
 import type { Config } from '../config/schema.js';
 import type { Finding } from '../model/finding.js';
 import { listActiveSilences, loadAlertStates } from '../store/alert-state.js';
 import type { Database } from '../store/database.js';
 import { getAlertMessage, inOutboxTransaction, insertAlertMessage } from '../store/outbox.js';
 import type { OutboxWriter } from '../store/outbox-spill.js';
-import { type DeliveryLogger, enqueueSlackOp } from './delivery/outbox-dispatcher.js';
-import {
-  type AlertViewModel,
-  buildAlertViewModel,
-  renderAlertDetails,
-  renderAlertParent,
-  renderAlertTimelineEntry,
-} from './render/alert-message.js';
-import { checkBlockKitLimits, type SlackMessage } from './render/block-kit-limits.js';
+import { type DeliveryLogger, enqueueOp } from '../delivery/outbox-dispatcher.js';
+import { alertDetailsNotice, alertParentNotice, alertTimelineNotice } from './alert-notices.js';
+import { type AlertViewModel, buildAlertViewModel } from './alert-view.js';
 
 export interface AlertNotifierOptions {
   db: Database;
@@ -109,13 +104,6 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
     return vm;
   }
 
-  /** Renderers are built to pass the checker; this is the safety net that logs if one does not. */
-  function checked(message: SlackMessage, what: string, t: AlertTransition): SlackMessage {
-    const problems = checkBlockKitLimits(message);
-    if (problems.length > 0) logger?.error({ problems, fingerprint: t.fingerprint, what }, 'Rendered alert message breaks Block Kit limits; Slack may refuse it (the outbox then sends its text)');
-    return message;
-  }
-
   function handle(t: AlertTransition, states: Map<string, AlertState>): boolean {
     const messageKey = alertMessageKey(t);
     const existing = outbox.alertMessage(messageKey);
@@ -137,13 +125,13 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
         return false;
       }
       const vm = viewModel(t, states);
-      const parent = checked(renderAlertParent(vm), 'parent', t);
-      const details = checked(renderAlertDetails(vm), 'details', t);
+      const parent = alertParentNotice(vm);
+      const details = alertDetailsNotice(vm);
       outbox.write((target) =>
         inOutboxTransaction(target, () => {
           insertAlertMessage(target, { messageKey, fingerprint: t.fingerprint, startedAt: t.startedAt, channel }, now);
-          enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'post', channel, priority: 'alert', message: parent }, now);
-          enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', message: details }, now);
+          enqueueOp(target, { orderingKey: t.fingerprint, messageKey, op: 'post', channel, priority: 'alert', content: { notice: parent } }, now);
+          enqueueOp(target, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', content: { notice: details } }, now);
         }),
       );
       return true;
@@ -151,12 +139,12 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
 
     const vm = viewModel(t, states);
     const channel = existing.channel;
-    const parent = checked(renderAlertParent(vm), 'parent', t);
-    const timeline = !t.silenced && REPLY_EVENTS.has(t.event) ? checked(renderAlertTimelineEntry(t, { criticalMention: config.slack.criticalMention ?? null }), 'timeline', t) : null;
+    const parent = alertParentNotice(vm);
+    const timeline = !t.silenced && REPLY_EVENTS.has(t.event) ? alertTimelineNotice(t, { criticalMention: config.slack.criticalMention ?? null }) : null;
     outbox.write((target) =>
       inOutboxTransaction(target, () => {
-        enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'update', channel, priority: 'alert', message: parent }, now);
-        if (timeline) enqueueSlackOp(target, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', message: timeline }, now);
+        enqueueOp(target, { orderingKey: t.fingerprint, messageKey, op: 'update', channel, priority: 'alert', content: { notice: parent } }, now);
+        if (timeline) enqueueOp(target, { orderingKey: t.fingerprint, messageKey, op: 'reply', channel, priority: 'alert', content: { notice: timeline } }, now);
       }),
     );
     return true;

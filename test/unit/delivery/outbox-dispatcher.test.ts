@@ -3,13 +3,13 @@
 // clock that sleep() advances; no test waits on wall time. (The same paths through the real Web
 // API client and nock are in alert-notifier.test.ts.)
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOutboxDispatcher, enqueueSlackOp, type OutboxDispatcherOptions } from '../../../../src/slack/delivery/outbox-dispatcher.js';
-import { type MessageSink, MessageSinkError, type PostResult } from '../../../../src/slack/delivery/message-sink.js';
-import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
-import { countPendingOutbox, getAlertMessage, getOutboxEntry, insertAlertMessage } from '../../../../src/store/outbox.js';
-import { createSpillingOutbox } from '../../../../src/store/outbox-spill.js';
-import { createAlertNotifier } from '../../../../src/slack/alert-notifier.js';
-import { captureLog, type FakeClock, fakeClock, slackConfig, T0, type TempDb, tempDb, transition } from './helpers.js';
+import { contentText, hasRichForm, type OutboxContent } from '../../../src/delivery/outbox-content.js';
+import { createOutboxDispatcher, enqueueOp, type OutboxDispatcherOptions } from '../../../src/delivery/outbox-dispatcher.js';
+import { type MessageSink, MessageSinkError, type PostResult, type SendOptions } from '../../../src/delivery/sink.js';
+import { countPendingOutbox, getAlertMessage, getOutboxEntry, insertAlertMessage } from '../../../src/store/outbox.js';
+import { createSpillingOutbox } from '../../../src/store/outbox-spill.js';
+import { createAlertNotifier } from '../../../src/alerts/alert-notifier.js';
+import { captureLog, type FakeClock, fakeClock, slackConfig, T0, type TempDb, tempDb, transition } from '../slack/delivery/helpers.js';
 
 interface SentCall {
   at: number;
@@ -31,19 +31,25 @@ function scriptedSink(clock: FakeClock, script: (MessageSinkError | null)[] = []
   };
   return {
     calls,
-    post(channel: string, message: SlackMessage, threadTs?: string): Promise<PostResult> {
-      calls.push({ at: clock.now, kind: 'post', channel, text: message.text, blocks: message.blocks.length, ...(threadTs ? { threadTs } : {}) });
+    post(channel: string, content: OutboxContent, options: SendOptions = {}): Promise<PostResult> {
+      const threadTs = options.threadTs;
+      calls.push({ at: clock.now, kind: 'post', channel, text: contentText(content), blocks: shownBlocks(content, options), ...(threadTs ? { threadTs } : {}) });
       n += 1;
       return answer({ ts: `100.${n}`, channel: channel.replace('#', 'C_') });
     },
-    update(channel: string, ts: string, message: SlackMessage): Promise<{ ts: string }> {
-      calls.push({ at: clock.now, kind: 'update', channel, text: message.text, blocks: message.blocks.length, ts });
+    update(channel: string, ts: string, content: OutboxContent, options: SendOptions = {}): Promise<{ ts: string }> {
+      calls.push({ at: clock.now, kind: 'update', channel, text: contentText(content), blocks: shownBlocks(content, options), ts });
       return answer({ ts });
     },
   };
 }
 
-const message = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+/** How many blocks the sink was asked to show: none when it was to send the summary alone. */
+function shownBlocks(content: OutboxContent, options: SendOptions): number {
+  return options.plain || !hasRichForm(content) ? 0 : 'notice' in content ? content.notice.blocks.length : 0;
+}
+
+const notice = (text: string): OutboxContent => ({ notice: { summary: [text], blocks: [{ type: 'text', text: [text] }] } });
 
 let t: TempDb;
 let clock: FakeClock;
@@ -62,12 +68,12 @@ function dispatcher(sink: MessageSink, overrides: Partial<OutboxDispatcherOption
 /** An alert: its parent post and details reply (as the notifier enqueues them). */
 function alert(key: string, channel = '#ops'): void {
   insertAlertMessage(t.db, { messageKey: `${key}:0`, fingerprint: key, startedAt: 0, channel }, clock.now);
-  enqueueSlackOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op: 'post', channel, message: message(`${key} parent`) }, clock.now);
-  enqueueSlackOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op: 'reply', channel, message: message(`${key} details`) }, clock.now);
+  enqueueOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op: 'post', channel, content: notice(`${key} parent`) }, clock.now);
+  enqueueOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op: 'reply', channel, content: notice(`${key} details`) }, clock.now);
 }
 
 function update(key: string, text: string, op: 'update' | 'reply' = 'update', channel = '#ops'): void {
-  enqueueSlackOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op, channel, message: message(text) }, clock.now);
+  enqueueOp(t.db, { orderingKey: key, messageKey: `${key}:0`, op, channel, content: notice(text) }, clock.now);
 }
 
 describe('outbox dispatcher', () => {
@@ -89,8 +95,8 @@ describe('outbox dispatcher', () => {
   it('spaces messages to one channel at least minIntervalPerChannelMs apart, other channels in between', async () => {
     const sink = scriptedSink(clock);
     const { d } = dispatcher(sink);
-    for (const key of ['a', 'b', 'c']) enqueueSlackOp(t.db, { orderingKey: key, messageKey: null, op: 'post', channel: '#ops', message: message(key) }, clock.now);
-    enqueueSlackOp(t.db, { orderingKey: 'd', messageKey: null, op: 'post', channel: '#other', message: message('d') }, clock.now);
+    for (const key of ['a', 'b', 'c']) enqueueOp(t.db, { orderingKey: key, messageKey: null, op: 'post', channel: '#ops', content: notice(key) }, clock.now);
+    enqueueOp(t.db, { orderingKey: 'd', messageKey: null, op: 'post', channel: '#other', content: notice('d') }, clock.now);
     await d.drain();
     const ops = sink.calls.filter((c) => c.channel === '#ops').map((c) => c.at);
     expect(ops).toHaveLength(3);
@@ -104,7 +110,7 @@ describe('outbox dispatcher', () => {
     const sink = scriptedSink(clock, [new MessageSinkError('rate_limited', 'rate limited', { retryAfterMs: 7000 })]);
     const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0 });
     alert('a');
-    enqueueSlackOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', message: message('b') }, clock.now);
+    enqueueOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', content: notice('b') }, clock.now);
     const start = clock.now;
     expect(await d.drain()).toEqual({ sent: 0, failed: 0, retrying: 1 });
     // Same channel: b waits too; the reply of a waits for its parent.
@@ -122,7 +128,7 @@ describe('outbox dispatcher', () => {
     const errors = Array.from({ length: 4 }, (_, i) => new MessageSinkError(i % 2 === 0 ? 'server_error' : 'network', `down ${i}`, { slackError: 'http_503' }));
     const sink = scriptedSink(clock, errors);
     const { d, log } = dispatcher(sink, { maxAttempts: 4, random: () => 0.5, retryBaseMs: 1000, minIntervalPerChannelMs: 0 });
-    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, clock.now);
+    enqueueOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', content: notice('a') }, clock.now);
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
       const before = clock.now;
@@ -163,13 +169,13 @@ describe('outbox dispatcher', () => {
     const refuse = () => new MessageSinkError('invalid_blocks', 'chat.postMessage: invalid_blocks', { slackError: 'invalid_blocks' });
     const sink = scriptedSink(clock, [refuse(), null, refuse(), refuse()]);
     const { d, log } = dispatcher(sink, { minIntervalPerChannelMs: 0 });
-    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, clock.now);
+    enqueueOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', content: notice('a') }, clock.now);
     expect(await d.drain()).toEqual({ sent: 1, failed: 0, retrying: 1 });
     expect(sink.calls.map((c) => [c.text, c.blocks])).toEqual([
       ['a', 1],
       ['a', 0],
     ]);
-    enqueueSlackOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', message: message('b') }, clock.now);
+    enqueueOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', content: notice('b') }, clock.now);
     expect(await d.drain()).toEqual({ sent: 0, failed: 1, retrying: 1 });
     expect(sink.calls.slice(2).map((c) => [c.text, c.blocks])).toEqual([
       ['b', 1],
@@ -210,16 +216,16 @@ describe('outbox dispatcher', () => {
     let release: (() => void) | null = null;
     const posted: string[] = [];
     const sink: MessageSink = {
-      post: (_channel, m) =>
+      post: (_channel, content) =>
         new Promise((resolve) => {
-          posted.push(m.text);
+          posted.push(contentText(content));
           release = () => resolve({ ts: '1.1', channel: 'C1' });
         }),
       update: () => Promise.resolve({ ts: '1.1' }),
     };
     const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0, pollIntervalMs: 5, clock: Date.now, sleep: undefined });
-    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, Date.now());
-    enqueueSlackOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', message: message('b') }, Date.now());
+    enqueueOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', content: notice('a') }, Date.now());
+    enqueueOp(t.db, { orderingKey: 'b', messageKey: null, op: 'post', channel: '#ops', content: notice('b') }, Date.now());
     d.start();
     await expect.poll(() => posted).toEqual(['a']);
     let stopped = false;
@@ -242,7 +248,7 @@ describe('outbox dispatcher', () => {
     // 1.1 s spacing per channel: by the deadline (2.5 s) three of five ops to one channel fit.
     const { d } = dispatcher(sink, { minIntervalPerChannelMs: 1100 });
     for (const key of ['a', 'b', 'c', 'd', 'e']) {
-      enqueueSlackOp(t.db, { orderingKey: key, messageKey: null, op: 'post', channel: '#ops', message: message(key) }, clock.now);
+      enqueueOp(t.db, { orderingKey: key, messageKey: null, op: 'post', channel: '#ops', content: notice(key) }, clock.now);
     }
     const result = await d.flush(clock.now + 2500);
     expect(result).toEqual({ sent: 3, failed: 0, retrying: 0 });
@@ -259,7 +265,7 @@ describe('outbox dispatcher', () => {
     const { d } = dispatcher(sink, { minIntervalPerChannelMs: 0, pollIntervalMs: 60_000 });
     d.start();
     await expect.poll(() => countPendingOutbox(t.db)).toBe(0);
-    enqueueSlackOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', message: message('a') }, clock.now);
+    enqueueOp(t.db, { orderingKey: 'a', messageKey: null, op: 'post', channel: '#ops', content: notice('a') }, clock.now);
     d.wake();
     await expect.poll(() => sink.calls.length).toBe(1);
     await d.stop();
@@ -271,7 +277,7 @@ describe('outbox dispatcher: alerts ahead of requests in the channel queue', () 
   function approvalMessage(n: number, channel = '#ops-memory'): void {
     const key = `remediation:${String(n).padStart(32, '0')}`;
     insertAlertMessage(t.db, { messageKey: key, fingerprint: key, startedAt: clock.now, channel }, clock.now);
-    enqueueSlackOp(t.db, { orderingKey: key, messageKey: key, op: 'post', channel, message: message(`approval ${n}`) }, clock.now);
+    enqueueOp(t.db, { orderingKey: key, messageKey: key, op: 'post', channel, content: notice(`approval ${n}`) }, clock.now);
   }
 
   it('keeps alerts ahead of requests in the channel queue: 20 approval messages queued first do not push back an alert of the same channel', async () => {
@@ -298,7 +304,7 @@ describe('outbox dispatcher: alerts ahead of requests in the channel queue', () 
     const notifier = createAlertNotifier({ db: t.db, config: slackConfig(), findingsFor: () => [], clock: clock.clock });
     notifier.notify([transition({ event: 'pending', from: 'inactive', to: 'pending' })]);
     // A follow-up in the alert's thread, as remediation queues it (the alert's key, default priority) ...
-    enqueueSlackOp(t.db, { orderingKey: transition().fingerprint, messageKey: `${transition().fingerprint}:${T0}`, op: 'reply', channel: '#ops-memory', message: message('fix applied') }, clock.now);
+    enqueueOp(t.db, { orderingKey: transition().fingerprint, messageKey: `${transition().fingerprint}:${T0}`, op: 'reply', channel: '#ops-memory', content: notice('fix applied') }, clock.now);
     // ... then the alert fires: its ops come after the follow-up in their key.
     notifier.notify([transition()]);
     approvalMessage(1);

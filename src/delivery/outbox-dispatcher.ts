@@ -15,34 +15,29 @@
 // was either sent (ts stored in alert_messages) or failed, in which case the op fails too.
 // While the database refuses writes, ops are sent from the outbox's in-memory spill and moved
 // into the database when it takes writes again (store/outbox-spill.ts), between two deliveries.
-import type { Logger } from '../../log/logger.js';
-import type { Database } from '../../store/database.js';
-import { enqueueOutbox, type OutboxOp, type OutboxPriority } from '../../store/outbox.js';
-import { createSpillingOutbox, type HeldOp, type SpillingOutbox } from '../../store/outbox-spill.js';
-import type { SlackMessage } from '../render/block-kit-limits.js';
-import { isMessageSinkError, type MessageSink, MessageSinkError } from './message-sink.js';
+import type { Logger } from '../log/logger.js';
+import type { Database } from '../store/database.js';
+import { enqueueOutbox, type OutboxOp, type OutboxPriority } from '../store/outbox.js';
+import { createSpillingOutbox, type HeldOp, type SpillingOutbox } from '../store/outbox-spill.js';
+import { contentOf, hasRichForm, type OutboxContent } from './outbox-content.js';
+import { isMessageSinkError, type MessageSink, MessageSinkError } from './sink.js';
 
 export type DeliveryLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-/** What an outbox row carries for Slack. */
-export interface OutboxPayload {
-  message: SlackMessage;
-}
-
-export interface SlackOp {
+/** One thing to deliver: where it goes, what it updates or replies to, and what it carries. */
+export interface DeliveryOp {
   orderingKey: string;
   messageKey: string | null;
   op: OutboxOp;
   channel: string;
-  message: SlackMessage;
+  content: OutboxContent;
   /** 'alert' goes ahead of the other ops of its channel; default 'normal'. */
   priority?: OutboxPriority;
 }
 
-/** Enqueues one Slack op (see store/outbox.ts enqueueOutbox); returns its id. */
-export function enqueueSlackOp(db: Database, op: SlackOp, now: number): number {
-  const payload: OutboxPayload = { message: op.message };
-  return enqueueOutbox(db, { orderingKey: op.orderingKey, messageKey: op.messageKey, op: op.op, channel: op.channel, payload, priority: op.priority ?? 'normal' }, now);
+/** Enqueues one op (see store/outbox.ts enqueueOutbox); the content is the stored payload. Returns its id. */
+export function enqueueOp(db: Database, op: DeliveryOp, now: number): number {
+  return enqueueOutbox(db, { orderingKey: op.orderingKey, messageKey: op.messageKey, op: op.op, channel: op.channel, payload: op.content, priority: op.priority ?? 'normal' }, now);
 }
 
 export interface OutboxDispatcherOptions {
@@ -165,14 +160,14 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
   async function deliver(held: HeldOp, result: DrainResult): Promise<void> {
     const { entry } = held;
-    const message = messageOf(entry.payload);
-    if (message === null) {
+    const content = contentOf(entry.payload);
+    if (content === null) {
       outbox.markFailed(held, { error: 'bad_payload: no message to send', nextAttemptAt: null }, clock());
       logger.error({ id: entry.id, channel: entry.channel }, 'Outbox op has no valid message; dropped');
       result.failed += 1;
       return;
     }
-    const toSend: SlackMessage = entry.plainText ? { text: message.text, blocks: [] } : message;
+    const plain = entry.plainText;
 
     let target: { channel: string; ts: string } | null = null;
     if (entry.op !== 'post') {
@@ -198,19 +193,19 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     let postedChannel: string | null = null;
     try {
       if (entry.op === 'post') {
-        const posted = await sink.post(entry.channel, toSend);
+        const posted = await sink.post(entry.channel, content, { plain });
         ts = posted.ts;
         postedChannel = posted.channel;
       } else if (entry.op === 'reply' && target) {
-        ts = (await sink.post(target.channel, toSend, target.ts)).ts;
+        ts = (await sink.post(target.channel, content, { threadTs: target.ts, plain })).ts;
       } else if (target) {
-        ts = (await sink.update(target.channel, target.ts, toSend)).ts;
+        ts = (await sink.update(target.channel, target.ts, content, { plain })).ts;
       } else {
         throw new MessageSinkError('permanent', `unknown op ${String(entry.op)}`);
       }
     } catch (err) {
       const failure = isMessageSinkError(err) ? err : new MessageSinkError('network', err instanceof Error ? err.message : String(err), { cause: err });
-      handleFailure(held, message, failure, result);
+      handleFailure(held, content, failure, result);
       return;
     }
     // Slack has it. If the database refuses to record that, the outbox keeps it in memory until
@@ -221,7 +216,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     if (entry.plainText) logger.info({ id: entry.id, op: entry.op, channel: entry.channel }, 'Outbox op delivered as plain text');
   }
 
-  function handleFailure(held: HeldOp, message: SlackMessage, err: MessageSinkError, result: DrainResult): void {
+  function handleFailure(held: HeldOp, content: OutboxContent, err: MessageSinkError, result: DrainResult): void {
     const { entry } = held;
     const now = clock();
     const error = `${err.code}: ${err.slackError ?? err.message}`;
@@ -237,7 +232,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
         return;
       }
       case 'invalid_blocks':
-        if (!entry.plainText && message.blocks.length > 0) {
+        if (!entry.plainText && hasRichForm(content)) {
           outbox.markFailed(held, { error, nextAttemptAt: now, countAttempt: false, plainText: true }, now);
           logger.warn(meta, 'Slack refused the blocks of a message; resending it as plain text');
           result.retrying += 1;
@@ -344,10 +339,4 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       wakeIdle?.();
     },
   };
-}
-
-function messageOf(payload: unknown): SlackMessage | null {
-  const message = (payload as { message?: unknown } | null)?.message as Partial<SlackMessage> | undefined;
-  if (!message || typeof message.text !== 'string' || message.text === '' || !Array.isArray(message.blocks)) return null;
-  return { text: message.text, blocks: message.blocks };
 }

@@ -6,9 +6,8 @@ import type { Config } from '../config/schema.js';
 import type { StoreWriteState } from '../ops/store-writes.js';
 import { inOutboxTransaction, insertAlertMessage } from '../store/outbox.js';
 import type { OutboxWriter } from '../store/outbox-spill.js';
-import { enqueueSlackOp } from './delivery/outbox-dispatcher.js';
-import { checkBlockKitLimits, type SlackMessage } from './render/block-kit-limits.js';
-import { renderStoreAlertParent, renderStoreAlertResolved, type StoreAlertView } from './render/store-alert-message.js';
+import { enqueueOp } from '../delivery/outbox-dispatcher.js';
+import { type StoreAlertView, storeAlertParentNotice, storeAlertResolvedNotice } from './store-alert-notices.js';
 
 /** Its outbox ordering key (and fingerprint): one alert per process at a time, in order. */
 export const STORE_ALERT_KEY = 'memwarden:store';
@@ -33,12 +32,6 @@ export function createStoreAlert(options: StoreAlertOptions): StoreAlert {
   /** The episode being reported: where its message went. */
   let open: { view: StoreAlertView; messageKey: string; channel: string } | null = null;
 
-  function checked(message: SlackMessage): SlackMessage {
-    const problems = checkBlockKitLimits(message);
-    if (problems.length > 0) options.logger?.error({ problems }, 'Rendered store alert breaks Block Kit limits; Slack may refuse it (the outbox then sends its text)');
-    return message;
-  }
-
   function enqueue(fn: Parameters<OutboxWriter['write']>[0]): void {
     try {
       outbox.write(fn);
@@ -56,11 +49,11 @@ export function createStoreAlert(options: StoreAlertOptions): StoreAlert {
         const view: StoreAlertView = { reason: state.reason, since: state.since, resolvedAt: null, file: options.file, mention: config.slack.criticalMention ?? null };
         const messageKey = `${STORE_ALERT_KEY}:${state.since}`;
         open = { view, messageKey, channel };
-        const message = checked(renderStoreAlertParent(view));
+        const notice = storeAlertParentNotice(view);
         enqueue((db) =>
           inOutboxTransaction(db, () => {
             insertAlertMessage(db, { messageKey, fingerprint: STORE_ALERT_KEY, startedAt: state.since, channel }, at);
-            enqueueSlackOp(db, { orderingKey: STORE_ALERT_KEY, messageKey, op: 'post', channel, priority: 'alert', message }, at);
+            enqueueOp(db, { orderingKey: STORE_ALERT_KEY, messageKey, op: 'post', channel, priority: 'alert', content: { notice } }, at);
           }),
         );
         return;
@@ -69,12 +62,12 @@ export function createStoreAlert(options: StoreAlertOptions): StoreAlert {
         const { messageKey, channel } = open;
         const view = { ...open.view, resolvedAt: at };
         open = null;
-        const parent = checked(renderStoreAlertParent(view));
-        const reply = checked(renderStoreAlertResolved(view));
+        const parent = storeAlertParentNotice(view);
+        const reply = storeAlertResolvedNotice(view);
         enqueue((db) =>
           inOutboxTransaction(db, () => {
-            enqueueSlackOp(db, { orderingKey: STORE_ALERT_KEY, messageKey, op: 'update', channel, priority: 'alert', message: parent }, at);
-            enqueueSlackOp(db, { orderingKey: STORE_ALERT_KEY, messageKey, op: 'reply', channel, priority: 'alert', message: reply }, at);
+            enqueueOp(db, { orderingKey: STORE_ALERT_KEY, messageKey, op: 'update', channel, priority: 'alert', content: { notice: parent } }, at);
+            enqueueOp(db, { orderingKey: STORE_ALERT_KEY, messageKey, op: 'reply', channel, priority: 'alert', content: { notice: reply } }, at);
           }),
         );
       }

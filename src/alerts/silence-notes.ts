@@ -4,17 +4,16 @@
 // which is also where a rule-wide silence goes. Through the outbox like every message, under the
 // alert's ordering key so a reply never overtakes the alert it answers. Never throws: a note that
 // cannot be queued is logged, and the silence stands.
-import type { AlertEngine } from '../alerts/alert-engine.js';
-import { silenceMatches } from '../alerts/targets.js';
+import type { AlertEngine } from './alert-engine.js';
+import { silenceMatches } from './targets.js';
 import type { AlertState, Silence } from '../model/alert.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../store/database.js';
 import { getAlertMessage, inOutboxTransaction } from '../store/outbox.js';
 import { alertMessageKey } from './alert-notifier.js';
-import { silenceRow } from './commands/views.js';
-import { type DeliveryLogger, enqueueSlackOp } from './delivery/outbox-dispatcher.js';
-import { checkBlockKitLimits, type SlackMessage } from './render/block-kit-limits.js';
-import { renderSilenceEndedNote, renderSilenceNote } from './render/silence-note.js';
+import { type DeliveryLogger, enqueueOp } from '../delivery/outbox-dispatcher.js';
+import type { Notice } from '../model/notice.js';
+import { silenceEndedNotice, silenceNotice } from './silence-notices.js';
 
 /** Threads one ended silence replies to at most: a rule on a glob can cover many alerts. */
 const MAX_THREADS = 5;
@@ -58,9 +57,7 @@ export function createSilenceNotes(options: SilenceNotesOptions): SilenceNotes {
     return posted ? { thread: { fingerprint: alert.fingerprint, messageKey, channel: posted.channel }, channel: posted.channel } : null;
   }
 
-  function queue(where: readonly Where[], message: SlackMessage, silence: Silence, what: string): void {
-    const problems = checkBlockKitLimits(message);
-    if (problems.length > 0) logger?.error({ problems, silenceId: silence.id, what }, 'Rendered silence note breaks Block Kit limits; Slack may refuse it (the outbox then sends its text)');
+  function queue(where: readonly Where[], notice: Notice, silence: Silence, what: string): void {
     if (where.length === 0) {
       logger?.warn({ silenceId: silence.id, what }, 'No Slack channel configured for alerts (slack.channels); the silence note is not posted');
       return;
@@ -68,8 +65,8 @@ export function createSilenceNotes(options: SilenceNotesOptions): SilenceNotes {
     const now = options.clock();
     inOutboxTransaction(db, () => {
       for (const w of where) {
-        if (w.thread) enqueueSlackOp(db, { orderingKey: w.thread.fingerprint, messageKey: w.thread.messageKey, op: 'reply', channel: w.thread.channel, message }, now);
-        else enqueueSlackOp(db, { orderingKey: `silence:${silence.id}`, messageKey: null, op: 'post', channel: w.channel, message }, now);
+        if (w.thread) enqueueOp(db, { orderingKey: w.thread.fingerprint, messageKey: w.thread.messageKey, op: 'reply', channel: w.thread.channel, content: { notice } }, now);
+        else enqueueOp(db, { orderingKey: `silence:${silence.id}`, messageKey: null, op: 'post', channel: w.channel, content: { notice } }, now);
       }
     });
     options.onEnqueued?.();
@@ -92,7 +89,7 @@ export function createSilenceNotes(options: SilenceNotesOptions): SilenceNotes {
       guarded('silenced', silence, () => {
         // A host alert's silence names no target (the host has one per rule), yet it was set on that alert.
         const thread = alert !== null ? threadOf(alert) : null;
-        queue(thread ? [thread] : inChannels(), renderSilenceNote({ silence: silenceRow(silence), duration }), silence, 'silenced');
+        queue(thread ? [thread] : inChannels(), silenceNotice({ silence, duration }), silence, 'silenced');
       });
     },
 
@@ -108,7 +105,7 @@ export function createSilenceNotes(options: SilenceNotesOptions): SilenceNotes {
                 .map(threadOf)
                 .filter((where): where is Where => where !== null)
                 .slice(0, MAX_THREADS);
-        queue(threads.length > 0 ? threads : inChannels(), renderSilenceEndedNote(silenceRow(silence), by), silence, 'ended');
+        queue(threads.length > 0 ? threads : inChannels(), silenceEndedNotice(silence, by), silence, 'ended');
       });
     },
   };
