@@ -3,7 +3,7 @@
 // parser node-schedule itself uses, because node-schedule answers a rule it cannot use with a
 // silent null: a typo must stop memwarden at start, naming the key, not skip every digest.
 import { z } from 'zod';
-import { canonicalTimeZone, checkScheduleRule, hostTimeZone } from '../digest/schedule-rule.js';
+import { canonicalTimeZone, checkScheduleRule, hostTimeZone } from './schedule-values.js';
 import { durationSchema } from './value-schemas.js';
 
 export const DEFAULT_DIGEST_SCHEDULE = '0 9 * * *';

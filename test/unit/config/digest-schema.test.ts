@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config-error.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { checkScheduleRule, hostTimeZone } from '../../../src/digest/schedule-rule.js';
+import { checkScheduleRule, hostTimeZone } from '../../../src/config/schedule-values.js';
 import { digestChannel } from '../../../src/digest/start-digest.js';
 
 function problemsOf(yaml: string): string[] {
