@@ -3,7 +3,7 @@
 import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../model/snapshot.js';
 import type { AlertRule, Thresholds } from '../model/alert-rule.js';
 import { settingsFor } from '../config/alerts-schema.js';
-import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour, timeToReach, type TrendPoint } from '../diagnose/trend.js';
+import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour, timeToReach, type TrendPoint } from '../signals/trend.js';
 import { formatBytes, percentOf } from '../format/units.js';
 import { alertFingerprint, isIgnored } from './targets.js';
 import type { AlertTarget, Evidence, HistoryReader, Observation } from '../model/alert.js';

@@ -3,7 +3,7 @@
 // poll's writes all go through again. It goes through the outbox like every message, so while
 // the database refuses writes it is held in memory and sent from there.
 import type { Config } from '../config/schema.js';
-import type { StoreWriteState } from '../ops/store-writes.js';
+import type { StoreWriteState } from '../model/store-state.js';
 import { inOutboxTransaction, insertAlertMessage } from '../store/outbox.js';
 import type { OutboxWriter } from '../store/outbox-spill.js';
 import { enqueueOp } from '../delivery/outbox-dispatcher.js';

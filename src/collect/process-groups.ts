@@ -164,15 +164,6 @@ function mergeMlLibraries(lists: readonly MlLibrary[][]): MlLibrary[] {
 }
 
 /**
- * The `n` largest groups by PSS (ties by name, so the choice is stable from poll to poll): what
- * history keeps and /metrics exports. A host has hundreds of small processes; their long tail is
- * noise that bloats the database and Prometheus' series count.
- */
-export function largestGroups(groups: readonly ProcessGroup[], n: number): ProcessGroup[] {
-  return [...groups].sort((a, b) => b.pssBytes - a.pssBytes || a.name.localeCompare(b.name)).slice(0, n);
-}
-
-/**
  * One group per prefork server (master = a process of that kind whose parent is not of that kind;
  * members = the master and its descendants, minus subtrees headed by another kind's master) and
  * one group per remaining process. Sorted by PSS, largest first.

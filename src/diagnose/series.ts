@@ -1,7 +1,7 @@
 // Arithmetic on stored history series (store/history.ts HistoryPoint: a raw sample, or a rollup
 // bucket with min/avg/max over `count` samples). Pure.
 import type { HistoryPoint } from '../model/history.js';
-import type { TrendPoint } from './trend.js';
+import type { TrendPoint } from '../signals/trend.js';
 
 /** Time from the first to the last point (0 with fewer than two). */
 export function spanMs(points: readonly HistoryPoint[]): number {

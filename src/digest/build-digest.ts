@@ -2,7 +2,7 @@
 // against the day before. Pure: tests hand it synthetic data, and the Slack, terminal and chart
 // renderers read only its result. An unknown figure stays null, never zero-filled.
 import type { Severity } from '../model/alert-rule.js';
-import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour } from '../diagnose/trend.js';
+import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour } from '../signals/trend.js';
 import type { LeakFindingOptions } from '../diagnose/options.js';
 import type { ContainerCounters, CounterReading } from '../model/history.js';
 import type { HistoryPoint } from '../model/history.js';

@@ -164,3 +164,12 @@ export interface OomEvent {
   /** Epoch milliseconds (timeNano, else time). */
   at: number;
 }
+
+/**
+ * The `n` largest groups by PSS (ties by name, so the choice is stable from poll to poll): what
+ * history keeps and /metrics exports. A host has hundreds of small processes; their long tail is
+ * noise that bloats the database and Prometheus' series count.
+ */
+export function largestGroups(groups: readonly ProcessGroup[], n: number): ProcessGroup[] {
+  return [...groups].sort((a, b) => b.pssBytes - a.pssBytes || a.name.localeCompare(b.name)).slice(0, n);
+}

@@ -1,7 +1,7 @@
 // What GET /healthz answers: pure, from facts run-bot already has (the last snapshot, the
 // poller, the Slack connection, whether the database takes writes), so the endpoint itself never
 // touches Docker, Slack or the database.
-import type { StoreWriteState } from './store-writes.js';
+import type { StoreWriteState } from '../model/store-state.js';
 
 export type SlackLink =
   | { mode: 'console' }

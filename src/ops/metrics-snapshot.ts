@@ -16,7 +16,7 @@
 // or a new container, which Prometheus' rate() treats as a counter reset), so they are counters;
 // prom-client counters cannot be set, so each update resets them and adds the current total.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { largestGroups } from '../collect/process-groups.js';
+import { largestGroups } from '../model/snapshot.js';
 import type { ContainerMemory, ProcessGroup, Snapshot } from '../model/snapshot.js';
 
 export interface SnapshotMetrics {

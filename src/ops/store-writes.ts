@@ -2,8 +2,7 @@
 // follows. Every refused write says so at once; only a poll whose writes all went through says
 // it is over, so a database that takes some writes and refuses others does not flap.
 // Plain data, no I/O: run-bot feeds it.
-
-export type StoreWriteState = { writable: true } | { writable: false; reason: string; since: number };
+import type { StoreWriteState } from '../model/store-state.js';
 
 export interface StoreWriteMonitor {
   state(): StoreWriteState;

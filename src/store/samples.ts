@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { largestGroups } from '../collect/process-groups.js';
+import { largestGroups } from '../model/snapshot.js';
 import type { ContainerMemory, ProcessGroup, Snapshot } from '../model/snapshot.js';
 import { perDatabase, type Database } from './database.js';
 import { toStoreError } from './store-error.js';

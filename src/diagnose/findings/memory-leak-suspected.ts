@@ -11,7 +11,7 @@ import { formatDuration } from '../../config/units.js';
 import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { preforkGroups, type PreforkGroup, whereIs } from '../prefork.js';
 import { seriesMin, since, spanMs, trendPoints } from '../series.js';
-import { linearTrend, type LinearTrend, MIN_LEAK_SPAN_MS, MS_PER_HOUR, slopePerHour, timeToReach } from '../trend.js';
+import { linearTrend, type LinearTrend, MIN_LEAK_SPAN_MS, MS_PER_HOUR, slopePerHour, timeToReach } from '../../signals/trend.js';
 import type { Finding, Recommendation, Severity } from '../../model/finding.js';
 import type { LeakFindingOptions } from '../options.js';
 import { recycleKib } from './ml-libraries-per-worker.js';

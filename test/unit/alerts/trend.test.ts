@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { linearTrend, slopePerHour, timeToReach, trendValueAt } from '../../../src/diagnose/trend.js';
+import { linearTrend, slopePerHour, timeToReach, trendValueAt } from '../../../src/signals/trend.js';
 
 const T = Date.parse('2025-10-27T09:00:00.000Z');
 const H = 3_600_000;

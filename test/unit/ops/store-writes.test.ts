@@ -1,6 +1,7 @@
 // Whether the database takes writes, as /healthz and the "cannot write" alert see it.
 import { describe, expect, it } from 'vitest';
-import { createStoreWriteMonitor, type StoreWriteState } from '../../../src/ops/store-writes.js';
+import { createStoreWriteMonitor } from '../../../src/ops/store-writes.js';
+import type { StoreWriteState } from '../../../src/model/store-state.js';
 
 describe('createStoreWriteMonitor', () => {
   it('turns unwritable at the first refused write and writable only after a poll whose writes all went through', () => {
