@@ -125,11 +125,6 @@ export function getRequest(db: Database, id: string): RemediationRequest | null 
   return guard(db, () => readRequest(statementsFor(db), id));
 }
 
-/** Remembers where the approval message was posted, so it can be updated later. */
-export function setApprovalMessage(db: Database, id: string, channel: string, messageTs: string): boolean {
-  return guard(db, () => statementsFor(db).setMessage.run({ id, channel, message_ts: messageTs }).changes > 0);
-}
-
 export function getExecution(db: Database, requestId: string): Execution | null {
   return guard(db, () => {
     const row = statementsFor(db).getExecution.get(requestId) as ExecutionRow | undefined;
@@ -403,7 +398,6 @@ interface Statements {
   insertRequest: BetterSqlite3.Statement;
   getRequest: BetterSqlite3.Statement;
   getApprovals: BetterSqlite3.Statement;
-  setMessage: BetterSqlite3.Statement;
   insertApproval: BetterSqlite3.Statement;
   setStatus: BetterSqlite3.Statement;
   insertExecution: BetterSqlite3.Statement;
@@ -428,7 +422,6 @@ const statementsFor = perDatabase((db): Statements => {
     getRequest: db.prepare('SELECT * FROM remediation_requests WHERE id = ?'),
     // rowid order is insertion order; WITHOUT ROWID tables have none, so order by time, then user.
     getApprovals: db.prepare('SELECT user_id, decision, at FROM remediation_approvals WHERE request_id = ? ORDER BY at, user_id'),
-    setMessage: db.prepare('UPDATE remediation_requests SET channel = @channel, message_ts = @message_ts WHERE id = @id'),
     insertApproval: db.prepare(
       'INSERT INTO remediation_approvals (request_id, user_id, decision, at) VALUES (@request_id, @user_id, @decision, @at)',
     ),

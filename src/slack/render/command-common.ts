@@ -95,13 +95,6 @@ export function listSections<T>(title: string, items: readonly T[], maxItems: nu
   return blocks;
 }
 
-/** Slack shows the time in the reader's own time zone; the fallback is UTC. */
-export function slackDate(epochMs: number): string {
-  const seconds = Math.floor(epochMs / 1000);
-  const fallback = new Date(epochMs).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-  return `<!date^${seconds}^{date_short_pretty} {time}|${fallback}>`;
-}
-
 /**
  * The plain-text fallback (notifications, and what shows when blocks cannot): one line, never
  * empty, escaped like everything else, since Slack parses it for mentions too. Give it raw text;

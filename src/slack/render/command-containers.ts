@@ -1,7 +1,8 @@
 // `/mem containers`: every container, largest first, with its limit and status level.
 import { formatBytes, formatPercent } from '../../format/units.js';
 import { fitList, type SlackMessage } from './block-kit-limits.js';
-import { context, header, listSections, message, name, section, slackDate } from './command-common.js';
+import { context, header, listSections, message, name, section } from './command-common.js';
+import { slackDate } from './render-notice.js';
 import { containerLine, type ContainerRow } from './command-rows.js';
 
 export interface ContainersView {

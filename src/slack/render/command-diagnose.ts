@@ -3,7 +3,8 @@
 import type { Finding, Recommendation, Severity } from '../../model/finding.js';
 import { formatBytes } from '../../format/units.js';
 import { fitBlocks, type KnownBlock, type SlackMessage } from './block-kit-limits.js';
-import { context, header, message, name, section, slackDate, userText } from './command-common.js';
+import { context, header, message, name, section, userText } from './command-common.js';
+import { slackDate } from './render-notice.js';
 
 export interface DiagnoseView {
   hostname: string;

@@ -3,7 +3,8 @@
 import { formatBytes } from '../../format/units.js';
 import type { HistoryPoint, HistorySummary } from '../../model/history.js';
 import type { SlackMessage } from './block-kit-limits.js';
-import { context, header, message, name, section, slackDate } from './command-common.js';
+import { context, header, message, name, section } from './command-common.js';
+import { slackDate } from './render-notice.js';
 
 export interface HistoryView {
   target: { kind: 'host'; name: string } | { kind: 'container'; name: string };

@@ -5,7 +5,8 @@ import type { RunbookSummary } from '../../remediate/remediation.js';
 import type { AuditAction, AuditEntry } from '../../model/remediation.js';
 import { formatBytes } from '../../format/units.js';
 import { escapeMrkdwn, type SlackMessage } from './block-kit-limits.js';
-import { context, header, listSections, message, name, section, slackDate, userText } from './command-common.js';
+import { context, header, listSections, message, name, section, userText } from './command-common.js';
+import { slackDate } from './render-notice.js';
 
 export const RUNBOOKS_MAX = 30;
 export const AUDIT_MAX = 50;

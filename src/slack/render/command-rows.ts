@@ -2,7 +2,8 @@
 // view models and the one mrkdwn line each. Plain data in, a string out.
 import type { Level } from '../../diagnose/levels.js';
 import { formatBytes, formatPercent } from '../../format/units.js';
-import { LEVEL_MARK, name, slackDate, userText } from './command-common.js';
+import { LEVEL_MARK, name, userText } from './command-common.js';
+import { slackDate } from './render-notice.js';
 
 export interface HostView {
   hostname: string;

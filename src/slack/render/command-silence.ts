@@ -1,6 +1,7 @@
 // The answers to silencing (from `/mem silence` or an alert's button) and `/mem unsilence`.
 import type { SlackMessage } from './block-kit-limits.js';
-import { context, message, mrkdwnWithMentions, name, section, slackDate, userText } from './command-common.js';
+import { context, message, mrkdwnWithMentions, name, section, userText } from './command-common.js';
+import { slackDate } from './render-notice.js';
 import type { SilenceRow } from './command-rows.js';
 
 export interface SilencedView {

@@ -1,7 +1,8 @@
 // `/mem status`: host, the containers by usage, the top process groups and the active alerts.
 import { formatPercent } from '../../format/units.js';
 import type { SlackMessage } from './block-kit-limits.js';
-import { context, header, listSections, message, name, section, slackDate } from './command-common.js';
+import { context, header, listSections, message, name, section } from './command-common.js';
+import { slackDate } from './render-notice.js';
 import { alertLine, type AlertRow, containerLine, type ContainerRow, groupLine, type GroupRow, type HostView, hostLines } from './command-rows.js';
 
 export interface StatusView {

@@ -1,6 +1,7 @@
 // `/mem top [n]`: the largest process groups by PSS (shared pages counted once).
 import type { SlackMessage } from './block-kit-limits.js';
-import { context, header, listSections, message, section, slackDate } from './command-common.js';
+import { context, header, listSections, message, section } from './command-common.js';
+import { slackDate } from './render-notice.js';
 import { groupLine, type GroupRow } from './command-rows.js';
 
 export interface TopView {

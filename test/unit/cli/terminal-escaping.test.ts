@@ -4,13 +4,11 @@
 // process name must not reach the terminal raw, and a line break in a name must not forge a row.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AlertTransition } from '../../../src/model/alert.js';
 import { checkConfig } from '../../../src/cli/check-config.js';
 import { renderAudit } from '../../../src/cli/render-audit.js';
 import { renderDiagnosis } from '../../../src/cli/render-diagnosis.js';
 import { renderDigestText } from '../../../src/cli/render-digest.js';
 import { renderGroups, renderStatus } from '../../../src/cli/render-status.js';
-import { renderTransitionLine } from '../../../src/cli/render-transition.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { statusThresholds } from '../../../src/diagnose/levels.js';
 import type { Finding } from '../../../src/model/finding.js';
@@ -116,13 +114,6 @@ describe('terminal reports escape control and bidi characters in outside text', 
       closeDatabase(db);
       temp.remove();
     }
-  });
-
-  it('console mode and logs: one line per alert transition', () => {
-    const t = { event: 'firing', at: NOW, severity: 'warning', previousSeverity: null, ruleId: 'group-large', summary: `${HOSTILE} uses 4 GiB`, reason: null, silenced: false } as unknown as AlertTransition;
-    const line = renderTransitionLine(t);
-    expectEscaped(line);
-    expect(line.split('\n')).toHaveLength(1);
   });
 
   it('memwarden check-config: the configuration values as they will be used', () => {

@@ -24,7 +24,6 @@ import {
   recordDecision,
   recoverInterrupted,
   remediationEnabled,
-  setApprovalMessage,
   setRemediationSwitch,
 } from '../../../src/store/remediation.js';
 import { spawnChild } from '../remediate/child-process.js';
@@ -111,13 +110,6 @@ describe('createRequest / getRequest', () => {
     }
     expect(isRequestId(id)).toBe(true);
     expect(isRequestId(id.toUpperCase())).toBe(false);
-  });
-
-  it('records where the approval message was posted', () => {
-    const { id } = createRequest(db, newRequest(), T0);
-    expect(setApprovalMessage(db, id, 'C42', '1730000000.000200')).toBe(true);
-    expect(getRequest(db, id)).toMatchObject({ channel: 'C42', messageTs: '1730000000.000200' });
-    expect(setApprovalMessage(db, 'f'.repeat(32), 'C42', '1')).toBe(false);
   });
 
   it('refuses a request that needs no approval or never expires', () => {
