@@ -11,7 +11,8 @@ import { type AlertViewModel, buildAlertViewModel } from '../../../../src/alerts
 import { ALERT_ACTION_PATTERN } from '../../../../src/slack/listeners/actions/index.js';
 import type { SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 import { GiB, MINUTE, MiB, T0, WORKER, container, nearLimitFindings, oomFindings, oomTransition, transition } from '../delivery/helpers.js';
-import { allTexts, expectGolden, expectWithinLimits } from './render-kit.js';
+import { allTexts, expectConsoleGolden, expectGolden, expectWithinLimits } from './render-kit.js';
+import { alertDetailsNotice, alertParentNotice, alertTimelineNotice } from '../../../../src/alerts/alert-notices.js';
 
 const HOUR = 60 * MINUTE;
 
@@ -27,6 +28,7 @@ describe('golden alert messages', () => {
     const details = renderAlertDetails(vm);
     expectWithinLimits(parent, details);
     expectGolden('firing-warning', { parent, details });
+    expectConsoleGolden('firing-warning', { parent: alertParentNotice(vm), details: alertDetailsNotice(vm) });
     // A warning mentions no one.
     expect(allTexts(parent).join('\n')).not.toContain('subteam');
     expect(buttons(parent).map((b) => [b.action_id, b.value])).toEqual([
@@ -41,6 +43,7 @@ describe('golden alert messages', () => {
     const details = renderAlertDetails(vm);
     expectWithinLimits(parent, details);
     expectGolden('critical-oom-kill', { parent, details });
+    expectConsoleGolden('critical-oom-kill', { parent: alertParentNotice(vm), details: alertDetailsNotice(vm) });
     expect(parent.text.startsWith('<!subteam^S0ONCALL1> ')).toBe(true);
     expect(allTexts(parent).join('\n')).toContain('celery@bizcard-worker-1');
     // The critical finding is the diagnosis; buttons only for fixes a runbook can apply, in rank order.
@@ -66,6 +69,7 @@ describe('golden alert messages', () => {
     const timeline = renderAlertTimelineEntry(resolved);
     expectWithinLimits(parent, timeline);
     expectGolden('resolved', { parent, timeline });
+    expectConsoleGolden('resolved', { parent: alertParentNotice(vm), timeline: alertTimelineNotice(resolved) });
     expect(buttons(parent)).toEqual([]);
     expect(allTexts(parent).join('\n')).toContain('after 17m: the condition cleared');
     expect(timeline.text).toContain('*Resolved* <!date^1761556620^{date_short_pretty} {time}|2025-10-27 09:17 UTC> after 17m');
@@ -77,6 +81,7 @@ describe('golden alert messages', () => {
     const parent = renderAlertParent(vm);
     expectWithinLimits(parent);
     expectGolden('silenced', { parent });
+    expectConsoleGolden('silenced', { parent: alertParentNotice(vm) });
     const texts = allTexts(parent).join('\n');
     expect(texts).toContain('🔕 Silenced until <!date^1761570000^');
     expect(texts).not.toContain('subteam');

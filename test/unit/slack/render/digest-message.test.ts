@@ -12,7 +12,8 @@ import { closeDatabase, type Database, openDatabase } from '../../../../src/stor
 import { recordSnapshot } from '../../../../src/store/samples.js';
 import { FIXTURE_LEAK, fixtureFindings, fixtureSnapshot, HOUR, NOW, seedDigestFixture, TZ } from '../../digest/digest-fixture.js';
 import { makeContainer, makeTempDir } from '../../store/make-snapshot.js';
-import { expectGolden } from './render-kit.js';
+import { expectConsoleGolden, expectGolden } from './render-kit.js';
+import { digestNotice } from '../../../../src/digest/digest-notice.js';
 
 function withTempDb<T>(fn: (db: Database) => T): T {
   const temp = makeTempDir();
@@ -38,6 +39,7 @@ describe('digest message', () => {
     const message = renderDigestMessage(digest, { chartInThread: true });
     expect(checkBlockKitLimits(message)).toEqual([]);
     expectGolden('digest', message);
+    expectConsoleGolden('digest', { digest: digestNotice(digest, { chartInThread: true }) });
   });
 
   it('shows each figure with its change, the remediation with who asked and approved, and the leak suspect', () => {

@@ -12,7 +12,8 @@ import { renderAuditLog, renderRunbooks } from '../../../../src/slack/render/com
 import type { ApprovalState, ApprovalView, ResultView } from '../../../../src/remediate/remediation-views.js';
 import { renderAlertFollowup, renderApprovalRequest, renderDecisionAnswer, renderRemediationRefused, renderRemediationResult, renderRemediationStarted, renderRequestAccepted, renderVerification } from './rendered-notices.js';
 import type { AuditEntry } from '../../../../src/model/remediation.js';
-import { expectGolden, expectWithinLimits } from './render-kit.js';
+import { expectConsoleGolden, expectGolden, expectWithinLimits } from './render-kit.js';
+import { alertFollowupNotice, approvalRequestNotice, remediationResultNotice, remediationStartedNotice, verificationNotice } from '../../../../src/remediate/remediation-notices.js';
 
 const T0 = Date.parse('2025-10-27T09:00:00.000Z');
 const MiB = 1024 * 1024;
@@ -89,6 +90,7 @@ describe('golden remediation messages', () => {
     const message = renderApprovalRequest(shrinkView(), pending);
     expectWithinLimits(message);
     expectGolden('remediation-approval-pending', message);
+    expectConsoleGolden('remediation-approval-pending', { approval: approvalRequestNotice(shrinkView(), pending) });
     const actions = message.blocks.find((b) => b.type === 'actions') as { block_id: string; elements: { action_id: string; value: string; confirm?: unknown }[] };
     expect(actions.block_id).toBe(BLOCK.approvalActions);
     expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([
@@ -103,6 +105,7 @@ describe('golden remediation messages', () => {
     const message = renderApprovalRequest(restartView(), pending);
     expectWithinLimits(message);
     expectGolden('remediation-approval-high-risk', message);
+    expectConsoleGolden('remediation-approval-high-risk', { approval: approvalRequestNotice(restartView(), pending) });
   });
 
   it('the same message once done: no buttons, who approved, the result', () => {
@@ -120,6 +123,12 @@ describe('golden remediation messages', () => {
     const followup = renderAlertFollowup(shrinkView(), ['U0BOB0001'], result, verification);
     expectWithinLimits(started, done, verified, followup);
     expectGolden('remediation-thread', { started, done, verified, followup });
+    expectConsoleGolden('remediation-thread', {
+      started: remediationStartedNotice(shrinkView(), ['U0BOB0001']),
+      done: remediationResultNotice(shrinkView(), result),
+      verified: verificationNotice(shrinkView(), verification),
+      followup: alertFollowupNotice(shrinkView(), ['U0BOB0001'], result, verification),
+    });
     expect(verified.text).toBe("memwarden: verified Lower a Celery worker's concurrency on bizcard-celery-worker: pool size 8 children → 2 children: goal met (pool size of 2 children)");
   });
 

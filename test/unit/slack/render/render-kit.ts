@@ -4,9 +4,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { renderNoticeText } from '../../../../src/console/render-notice.js';
+import type { Notice } from '../../../../src/model/notice.js';
 import { checkBlockKitLimits, type SlackMessage } from '../../../../src/slack/render/block-kit-limits.js';
 
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/golden/slack');
+const CONSOLE_GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/golden/console');
 
 /** `actual` equals test/fixtures/golden/slack/<name>.json (written instead with UPDATE_GOLDEN=1). */
 export function expectGolden(name: string, actual: unknown): void {
@@ -18,6 +21,25 @@ export function expectGolden(name: string, actual: unknown): void {
   }
   expect(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
   expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/**
+ * The same notices as console mode prints them equal test/fixtures/golden/console/<name>.txt
+ * (written instead with UPDATE_GOLDEN=1): plain words, no Slack markup.
+ */
+export function expectConsoleGolden(name: string, notices: Record<string, Notice>): void {
+  const file = join(CONSOLE_GOLDEN_DIR, `${name}.txt`);
+  const text = `${Object.entries(notices)
+    .map(([key, notice]) => `== ${key} ==\n${renderNoticeText(notice)}`)
+    .join('\n\n')}\n`;
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(CONSOLE_GOLDEN_DIR, { recursive: true });
+    writeFileSync(file, text);
+  }
+  expect(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
+  expect(text).toBe(readFileSync(file, 'utf8'));
+  // Console text carries no Slack markup: no mrkdwn tokens, no entities.
+  expect(text).not.toMatch(/<!|<@|&lt;|&gt;|&amp;|\*[^*\s][^*]*\*/);
 }
 
 export function expectWithinLimits(...messages: SlackMessage[]): void {

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SilenceRow } from '../../../../src/slack/render/command-rows.js';
 import { renderSilenceEndedNote, renderSilenceNote } from './rendered-notices.js';
-import { allTexts, expectGolden, expectWithinLimits } from './render-kit.js';
+import { allTexts, expectConsoleGolden, expectGolden, expectWithinLimits } from './render-kit.js';
+import { silenceEndedNotice, silenceNotice } from '../../../../src/alerts/silence-notices.js';
 
 const T0 = Date.parse('2025-10-27T09:00:00.000Z');
 const HOUR = 3_600_000;
@@ -20,6 +21,11 @@ describe('silence notes', () => {
     };
     expectWithinLimits(...Object.values(messages));
     expectGolden('silence-notes', messages);
+    expectConsoleGolden('silence-notes', {
+      silenced: silenceNotice({ silence: onAlert, duration: '4h' }),
+      ruleWide: silenceNotice({ silence: ruleWide, duration: '2d' }),
+      ended: silenceEndedNotice(onAlert, 'U0CAROL01'),
+    });
   });
 
   it('stay within limits for hostile names and reasons, and notify no one the text names', () => {
