@@ -6,6 +6,7 @@
 import { formatDuration } from '../config/units.js';
 import { formatBytes } from '../format/units.js';
 import { truncate } from '../format/truncate.js';
+import { utcMinute } from '../format/utc-minute.js';
 import { SILENCE_CHOICES, type AlertTarget, type AlertTransition, type Evidence, type ResolveReason } from '../model/alert.js';
 import type { Severity } from '../model/alert-rule.js';
 import type { Finding, Recommendation } from '../model/finding.js';
@@ -69,7 +70,7 @@ export function alertParentNotice(vm: AlertViewModel): Notice {
 
   if (active) blocks.push({ type: 'buttons', row: 'alert', buttons: [...fixButtons(vm), ...silenceButtons(vm)] });
 
-  const plainStatus = silenced && vm.silencedUntil !== null ? ` (silenced until ${isoMinute(vm.silencedUntil)})` : '';
+  const plainStatus = silenced && vm.silencedUntil !== null ? ` (silenced until ${utcMinute(vm.silencedUntil)})` : '';
   return { summary: [...mention, `${headerText(vm, silenced)}: `, summary, plainStatus], blocks };
 }
 
@@ -228,8 +229,4 @@ function targetText(target: AlertTarget): string {
 /** "5m", "2h"; "0s" under a second. */
 function duration(ms: number): string {
   return ms < 1000 ? '0s' : formatDuration(ms);
-}
-
-function isoMinute(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -3,6 +3,7 @@
 // printable() (control and bidi characters made visible); times are UTC; mentions are @id;
 // buttons are listed as [Label]. Pure.
 import { printable } from '../format/text.js';
+import { utcMinute } from '../format/utc-minute.js';
 import type { Notice, NoticeBlock, NoticeField, Span, Text } from '../model/notice.js';
 
 /** The notice as text lines (no trailing newline). */
@@ -25,7 +26,7 @@ function spanText(span: Span): string {
   if ('user' in span) return clean(`@${span.user}`);
   if ('group' in span) return clean(span.group.startsWith('@') ? span.group : `@${span.group}`);
   if ('channel' in span) return clean(span.channel);
-  return `${new Date(span.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return utcMinute(span.time);
 }
 
 function clean(text: string): string {

@@ -2,7 +2,8 @@
 // for the thread of a message. Rows queued by an older memwarden carry a Slack message instead;
 // they are still delivered (legacy), as the fallback text where a sink cannot show more.
 import type { ChartAttachment } from '../model/chart.js';
-import { type Notice, spansText } from '../model/notice.js';
+import { utcMinute } from '../format/utc-minute.js';
+import type { Notice, Text } from '../model/notice.js';
 
 /** A Slack message (text and Block Kit) as older versions queued it. */
 export interface LegacyMessage {
@@ -45,4 +46,21 @@ export function contentText(content: OutboxContent): string {
   if ('notice' in content) return spansText(content.notice.summary);
   if ('chart' in content) return content.chart.title;
   return content.legacy.text;
+}
+
+/** Spans as plain words for a log line: no markup, mentions as @id, times in UTC. */
+function spansText(text: Text): string {
+  return text
+    .map((span) => {
+      if (typeof span === 'string') return span;
+      if ('strong' in span) return typeof span.strong === 'string' ? span.strong : spansText(span.strong);
+      if ('em' in span) return typeof span.em === 'string' ? span.em : spansText(span.em);
+      if ('code' in span) return span.code;
+      if ('pre' in span) return span.pre;
+      if ('user' in span) return `@${span.user}`;
+      if ('group' in span) return span.group.startsWith('@') ? span.group : `@${span.group}`;
+      if ('channel' in span) return span.channel.startsWith('#') ? span.channel : `#${span.channel}`;
+      return utcMinute(span.time);
+    })
+    .join('');
 }

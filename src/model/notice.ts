@@ -74,20 +74,3 @@ export interface Notice {
   summary: Text;
   blocks: readonly NoticeBlock[];
 }
-
-/** Spans as plain words (logs, the audit, a one-line fallback): no markup, mentions as @id, times in UTC. */
-export function spansText(text: Text): string {
-  return text
-    .map((span) => {
-      if (typeof span === 'string') return span;
-      if ('strong' in span) return typeof span.strong === 'string' ? span.strong : spansText(span.strong);
-      if ('em' in span) return typeof span.em === 'string' ? span.em : spansText(span.em);
-      if ('code' in span) return span.code;
-      if ('pre' in span) return span.pre;
-      if ('user' in span) return `@${span.user}`;
-      if ('group' in span) return span.group.startsWith('@') ? span.group : `@${span.group}`;
-      if ('channel' in span) return span.channel.startsWith('#') ? span.channel : `#${span.channel}`;
-      return `${new Date(span.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-    })
-    .join('');
-}

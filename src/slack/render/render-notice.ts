@@ -3,6 +3,7 @@
 // meet Slack's markup: outside text is escaped here (escapeMrkdwn), mentions and dates are written
 // here, and each block is cut to its limit here. Pure.
 import type { ButtonKind, ButtonRow, Notice, NoticeBlock, NoticeButton, NoticeField, Span, Text } from '../../model/notice.js';
+import { utcMinute } from '../../format/utc-minute.js';
 import { ACTION, BLOCK } from '../ids.js';
 import {
   BLOCK_KIT_LIMITS,
@@ -86,19 +87,12 @@ export function mrkdwn(text: Text): string {
   return text.map(spanMrkdwn).join('');
 }
 
-/** Spans as plain words (a header, a button): no markup, no mentions. */
-export function plainSpans(text: Text): string {
-  return text.map(spanPlain).join('');
-}
 
 /** Slack shows the date in each reader's time zone; the fallback (and plain text) is UTC. */
 export function slackDate(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${utcMinute(ms)}>`;
 }
 
-export function utcMinute(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 function spanMrkdwn(span: Span): string {
   if (typeof span === 'string') return escapeMrkdwn(span);
@@ -118,17 +112,6 @@ function inner(text: string | readonly Span[]): string {
   return typeof text === 'string' ? escapeMrkdwn(text) : mrkdwn(text);
 }
 
-function spanPlain(span: Span): string {
-  if (typeof span === 'string') return span;
-  if ('strong' in span) return typeof span.strong === 'string' ? span.strong : plainSpans(span.strong);
-  if ('em' in span) return typeof span.em === 'string' ? span.em : plainSpans(span.em);
-  if ('code' in span) return span.code;
-  if ('pre' in span) return span.pre;
-  if ('user' in span) return `@${span.user}`;
-  if ('group' in span) return span.group.startsWith('@') ? span.group : `@${span.group}`;
-  if ('channel' in span) return span.channel;
-  return utcMinute(span.time);
-}
 
 function fallbackText(summary: Text): string {
   const text = truncateMrkdwn(mrkdwn(summary), FALLBACK_MAX);
