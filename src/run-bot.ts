@@ -140,7 +140,7 @@ async function runOwned(deps: BotDeps, config: Config, runbooks: Runbook[]): Pro
   const engine = createAlertEngine({ db, rules: resolveRules(config.alerts), clock: Date.now, onSaveRefused: storeRefused });
   const history = storeHistoryReader(db);
   const options = diagnoseOptions(config);
-  const findingsOf = (snapshot: Snapshot): Finding[] => diagnose(snapshot, loadDiagnosisHistory(db, snapshot), options);
+  const findingsOf = (snapshot: Snapshot): Finding[] => diagnose(snapshot, loadDiagnosisHistory(db, snapshot, options.leak?.windowMs ?? null), options);
   let previous: Snapshot | null = null;
   const digestSources = { findings: () => (previous ? findingsOf(previous) : null), hostname: () => previous?.hostname ?? null };
 

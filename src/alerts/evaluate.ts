@@ -3,14 +3,11 @@
 import type { ContainerMemory, ProcessGroup, ProcessMemory, Snapshot } from '../model/snapshot.js';
 import type { AlertRule, Thresholds } from '../model/alert-rule.js';
 import { settingsFor } from '../config/alerts-schema.js';
-import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour, timeToReach, type TrendPoint } from '../signals/trend.js';
+import { fitHolds, fitLeak, leakCeiling, type LeakCeiling, timeToCeiling } from '../signals/leak.js';
 import { formatBytes, percentOf } from '../format/units.js';
 import { alertFingerprint, isIgnored } from './targets.js';
 import type { AlertTarget, Evidence, HistoryReader, Observation } from '../model/alert.js';
 import type { Severity } from '../model/alert-rule.js';
-
-/** A trend over less than this is noise, whatever the configured window (shared with the diagnosis). */
-export { MIN_LEAK_SPAN_MS };
 
 /** Whether the value reaches `level` in the rule's direction (>= for 'above', <= for 'below'). */
 export function reaches(value: number, level: number | null, t: Thresholds): boolean {
@@ -357,8 +354,7 @@ interface LeakSeries {
   target: AlertTarget;
   historyTarget: { kind: 'container' | 'group'; name: string };
   current: number;
-  limitBytes: number;
-  limitKind: string;
+  ceiling: LeakCeiling;
 }
 
 function observeLeaks(rule: AlertRule, ctx: Context): Observation[] {
@@ -366,68 +362,46 @@ function observeLeaks(rule: AlertRule, ctx: Context): Observation[] {
   if (!leak) return [];
   const { snapshot } = ctx;
   const series: LeakSeries[] = [];
-  const hostTotal = snapshot.host.totalBytes;
+  const available = snapshot.host.availableBytes;
   if (leak.targets.includes('containers')) {
     for (const c of snapshot.containers) {
-      series.push({
-        target: containerTarget(c),
-        historyTarget: { kind: 'container', name: c.name },
-        current: c.memoryUsageBytes,
-        limitBytes: c.memoryLimitBytes ?? hostTotal,
-        limitKind: c.memoryLimitBytes === null ? 'host RAM' : 'container limit',
-      });
+      series.push({ target: containerTarget(c), historyTarget: { kind: 'container', name: c.name }, current: c.memoryUsageBytes, ceiling: leakCeiling(c, available) });
     }
   }
   if (leak.targets.includes('groups')) {
-    const limits = new Map(snapshot.containers.map((c) => [c.id, c.memoryLimitBytes]));
+    const containers = new Map(snapshot.containers.map((c) => [c.id, c]));
     for (const g of snapshot.processGroups) {
-      const limit = g.containerId === null ? null : (limits.get(g.containerId) ?? null);
-      series.push({
-        target: groupTarget(g, ctx),
-        historyTarget: { kind: 'group', name: g.name },
-        current: g.pssBytes,
-        limitBytes: limit ?? hostTotal,
-        limitKind: limit === null ? 'host RAM' : 'container limit',
-      });
+      const container = g.containerId === null ? null : (containers.get(g.containerId) ?? null);
+      series.push({ target: groupTarget(g, ctx), historyTarget: { kind: 'group', name: g.name }, current: g.pssBytes, ceiling: leakCeiling(container, available) });
     }
   }
   const out: Observation[] = [];
   for (const s of series) {
     if (isIgnored(rule.ignore, s.target)) continue;
-    const points: TrendPoint[] = ctx.history(s.historyTarget, ctx.now - leak.windowMs, ctx.now).map((p) => ({ t: p.t, v: p.avg }));
-    // The snapshot being evaluated may not be stored yet.
-    if (!points.some((p) => p.t === ctx.now)) points.push({ t: ctx.now, v: s.current });
-    const trend = linearTrend(points);
-    if (trend === null) {
-      out.push(observation(rule, s.target, 0, { points: points.length, currentBytes: s.current }, false));
+    const history = ctx.history(s.historyTarget, ctx.now - leak.windowMs, ctx.now);
+    const fit = fitLeak(history, ctx.now, leak.windowMs, s.current);
+    if (fit === null) {
+      out.push(observation(rule, s.target, 0, { points: history.length, currentBytes: s.current }, false));
       continue;
     }
-    let first = Infinity;
-    let last = -Infinity;
-    for (const p of points) {
-      first = Math.min(first, p.t);
-      last = Math.max(last, p.t);
-    }
-    const spanMs = last - first;
-    const rate = slopePerHour(trend);
-    const timeToLimitMs = s.current >= s.limitBytes ? 0 : timeToReach(trend, s.limitBytes, ctx.now, s.current);
-    const eligible = trend.n >= leak.minPoints && spanMs >= Math.min(MIN_LEAK_SPAN_MS, leak.windowMs) && trend.r2 >= leak.minFit;
+    const timeToLimitMs = timeToCeiling(fit, ctx.now, s.current, s.ceiling);
     out.push(
       observation(
         rule,
         s.target,
-        rate,
+        fit.slopePerHour,
         {
-          slopeBytesPerHour: Math.round(rate),
-          r2: Math.round(trend.r2 * 1000) / 1000,
-          points: trend.n,
-          spanMs,
+          slopeBytesPerHour: Math.round(fit.slopePerHour),
+          r2: Math.round(fit.r2 * 1000) / 1000,
+          points: fit.points,
+          spanMs: fit.spanMs,
           currentBytes: s.current,
-          limitBytes: s.limitBytes,
-          limitKind: s.limitKind,
+          limitBytes: s.ceiling.limitBytes,
+          roomBytes: s.ceiling.roomBytes,
+          limitKind: s.ceiling.kind,
           timeToLimitMs: timeToLimitMs === null ? null : Math.round(timeToLimitMs),
         },
-        eligible,
+        fitHolds(fit, leak),
       ),
     );
   }

@@ -92,9 +92,13 @@ export function describeValue(input: Pick<SummaryInput, 'kind' | 'target' | 'val
       let text = `${name} ${verb} ${shown} steadily${fit}`;
       const ttl = num(evidence, 'timeToLimitMs');
       const limit = num(evidence, 'limitBytes');
-      const limitName = str(evidence, 'limitKind') ?? 'limit';
-      if (ttl !== null && limit !== null) {
-        text += ttl === 0 ? `; already at the ${formatBytes(limit)} ${limitName}` : `; reaches the ${formatBytes(limit)} ${limitName} in ${roughDuration(ttl)}`;
+      const room = num(evidence, 'roomBytes');
+      if (ttl === null) return text;
+      // The ceiling is the container's limit, or else the host's available memory (signals/leak.ts).
+      if (limit !== null) {
+        text += ttl === 0 ? `; already at the ${formatBytes(limit)} container limit` : `; reaches the ${formatBytes(limit)} container limit in ${roughDuration(ttl)}`;
+      } else if (room !== null) {
+        text += ttl === 0 ? '; the host has no memory available' : `; uses up the host's available memory (${formatBytes(room)}) in ${roughDuration(ttl)}`;
       }
       return text;
     }

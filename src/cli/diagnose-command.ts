@@ -29,9 +29,9 @@ export const DATABASE_FILE = 'memwarden.db';
 export async function diagnoseCommand(deps: DiagnoseCommandDeps, json: boolean): Promise<number> {
   const { config } = deps;
   const snapshot = await (deps.takeSnapshot ?? (() => takeConfiguredSnapshot(deps.docker, config)))();
-  const { history, note } = readHistory(join(resolve(config.dataDir), DATABASE_FILE), snapshot);
   // Built once: the status levels and the leak settings come from the resolved alert rules.
   const options = diagnoseOptions(config);
+  const { history, note } = readHistory(join(resolve(config.dataDir), DATABASE_FILE), snapshot, options.leak?.windowMs ?? null);
   const findings = diagnose(snapshot, history, options);
   if (json) {
     if (history.source === 'none') deps.io.err(`memwarden: ${note}`);
@@ -43,7 +43,7 @@ export async function diagnoseCommand(deps: DiagnoseCommandDeps, json: boolean):
 }
 
 /** The history, or none with the reason: a missing, locked or damaged database never stops a diagnosis. */
-export function readHistory(file: string, snapshot: Snapshot): { history: DiagnosisHistory; note: string } {
+export function readHistory(file: string, snapshot: Snapshot, leakWindowMs: number | null = null): { history: DiagnosisHistory; note: string } {
   const alone = 'diagnosed from this snapshot alone: limits from current usage, no trends, peaks or image history';
   if (!existsSync(file)) {
     return { history: emptyDiagnosisHistory(), note: `No history yet (${file} does not exist): ${alone}.` };
@@ -56,7 +56,7 @@ export function readHistory(file: string, snapshot: Snapshot): { history: Diagno
     return { history: emptyDiagnosisHistory(), note: `History unavailable (${err.message}): ${alone}.` };
   }
   try {
-    const history = loadDiagnosisHistory(db, snapshot);
+    const history = loadDiagnosisHistory(db, snapshot, leakWindowMs);
     const samples = history.containers.reduce((n, c) => n + c.week.length, 0) + history.groups.reduce((n, g) => n + g.pss.length, 0);
     return { history, note: `History: ${file} (${samples} points over the last 7 days).` };
   } catch (err) {

@@ -54,7 +54,10 @@ export async function digestCommand(deps: DigestCommandDeps, values: Record<stri
   const db = openDatabase(file);
   let digest: Digest;
   try {
-    const { findings, hostname, note } = await diagnosis(deps, (snapshot) => diagnose(snapshot, loadDiagnosisHistory(db, snapshot), diagnoseOptions(config)));
+    const { findings, hostname, note } = await diagnosis(deps, (snapshot) => {
+      const options = diagnoseOptions(config);
+      return diagnose(snapshot, loadDiagnosisHistory(db, snapshot, options.leak?.windowMs ?? null), options);
+    });
     if (note) io.err(`memwarden: ${note}`);
     digest = digestNow(db, config, { findings: () => findings, hostname: () => hostname }, (deps.clock ?? Date.now)());
   } finally {

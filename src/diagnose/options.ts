@@ -5,6 +5,7 @@ import type { StatusThresholds } from './levels.js';
 import { primaryRule, resolveRules } from '../config/alerts-schema.js';
 import type { AlertRule } from '../model/alert-rule.js';
 import { statusThresholds } from './levels.js';
+import type { LeakTerms } from '../signals/leak.js';
 
 /** diagnose()'s options from the configuration; resolves the alert rules once. */
 export function diagnoseOptions(config: Pick<Config, 'alerts' | 'diagnosis'>): DiagnoseOptions {
@@ -18,7 +19,7 @@ export function diagnoseOptions(config: Pick<Config, 'alerts' | 'diagnosis'>): D
  * enabled memory-leak rule there is nothing to follow, and the finding is not produced at all:
  * turning the alert off turns the diagnosis of leaks off too.
  */
-export function leakFindingOptions(rules: readonly AlertRule[]): LeakFindingOptions | null {
+export function leakFindingOptions(rules: readonly AlertRule[]): LeakTerms | null {
   const rule = primaryRule(rules, 'memory-leak');
   if (rule?.leak == null) return null;
   const { warning, critical } = rule.thresholds;
@@ -28,26 +29,11 @@ export function leakFindingOptions(rules: readonly AlertRule[]): LeakFindingOpti
   return { minSlopePerHour, minFit: rule.leak.minFit, minPoints: rule.leak.minPoints, windowMs: rule.leak.windowMs };
 }
 
-/**
- * memory-leak-suspected's settings: those of the memory-leak alert rule (alerts.rules, the
- * default `memory-leak-suspected`), so the finding and the alert agree on what a leak is.
- */
-export interface LeakFindingOptions {
-  /** Slowest rise reported, in bytes per hour: the rule's minSlope (its critical when it has no minSlope). */
-  minSlopePerHour: number;
-  /** Least-squares R² the rise must reach. */
-  minFit: number;
-  /** Points (samples or rollups) the fit needs. */
-  minPoints: number;
-  /** History fitted, ending at the snapshot; diagnose() is given at most the last 24 h. */
-  windowMs: number;
-}
-
 /** Everything diagnose() reads besides the snapshot and history; built by diagnoseOptions(config). */
 export interface DiagnoseOptions {
   /** The status levels (from the alert rules) host-memory-high, container-near-limit and others follow. */
   thresholds: StatusThresholds;
   /** null when no memory-leak rule is enabled: then no memory-leak-suspected finding either. */
-  leak: LeakFindingOptions | null;
+  leak: LeakTerms | null;
   diagnosis: Config['diagnosis'];
 }

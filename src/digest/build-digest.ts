@@ -2,8 +2,7 @@
 // against the day before. Pure: tests hand it synthetic data, and the Slack, terminal and chart
 // renderers read only its result. An unknown figure stays null, never zero-filled.
 import type { Severity } from '../model/alert-rule.js';
-import { linearTrend, MIN_LEAK_SPAN_MS, slopePerHour } from '../signals/trend.js';
-import type { LeakFindingOptions } from '../diagnose/options.js';
+import { fitLeak, isLeak, leakCeiling, type LeakTerms, timeToCeiling } from '../signals/leak.js';
 import type { ContainerCounters, CounterReading } from '../model/history.js';
 import type { HistoryPoint } from '../model/history.js';
 import { type AlertDigest, type ContainerDigest, DAY_MS, type Digest, type DigestData, type Figure } from './digest-data.js';
@@ -33,7 +32,7 @@ export function buildDigest(data: DigestData): Digest {
     figure(stat(within(points, current)), stat(within(points, previous)));
 
   const containers = data.containers
-    .map((c) => containerDigest(c, current, previous, data.leak, recorded))
+    .map((c) => containerDigest(c, current, previous, data.leak, recorded, lastAvg(within(data.host.available, current))))
     .filter((c) => c.peak.value !== null || c.peak.previous !== null)
     .sort((a, b) => (b.peak.value ?? -1) - (a.peak.value ?? -1) || a.name.localeCompare(b.name));
 
@@ -113,8 +112,9 @@ function containerDigest(
   c: DigestData['containers'][number],
   current: Window,
   previous: Window,
-  leak: LeakFindingOptions | null,
+  leak: LeakTerms | null,
   recorded: Digest['recorded'],
+  hostAvailableBytes: number | null,
 ): ContainerDigest {
   const now = within(c.usage, current);
   const before = within(c.usage, previous);
@@ -125,13 +125,14 @@ function containerDigest(
       recorded.current && now.length > 0 ? c.counters.reduce((n, i) => n + increase(pick(i), current), 0) : null,
       recorded.previous && before.length > 0 ? c.counters.reduce((n, i) => n + increase(pick(i), previous), 0) : null,
     );
+  const limitBytes = now.length > 0 && limits.length > 0 && (limits.at(-1) as HistoryPoint).t >= (now.at(-1) as HistoryPoint).t ? (limits.at(-1) as HistoryPoint).max : null;
   return {
     name: c.name,
-    limitBytes: now.length > 0 && limits.length > 0 && (limits.at(-1) as HistoryPoint).t >= (now.at(-1) as HistoryPoint).t ? (limits.at(-1) as HistoryPoint).max : null,
+    limitBytes,
     peak: figure(maxOf(now), maxOf(before)),
     p95: figure(percentileOf(now, 0.95), percentileOf(before, 0.95)),
     growth: figure(growthOf(now), growthOf(before)),
-    leak: leakOf(now, leak),
+    leak: leakOf(now, current.to, leak, limitBytes, hostAvailableBytes),
     oomKills: counter((i) => i.oomKills),
     restarts: counter((i) => i.restarts),
   };
@@ -178,14 +179,30 @@ function growthOf(points: readonly HistoryPoint[]): number | null {
   return (points.at(-1) as HistoryPoint).avg - (points[0] as HistoryPoint).avg;
 }
 
-/** A leak by the memory-leak rule's own terms (minSlope, minFit, minPoints), fitted over the day. */
-function leakOf(points: readonly HistoryPoint[], leak: LeakFindingOptions | null): ContainerDigest['leak'] {
-  if (leak === null || points.length < Math.max(2, leak.minPoints)) return null;
-  if ((points.at(-1) as HistoryPoint).t - (points[0] as HistoryPoint).t < MIN_LEAK_SPAN_MS) return null;
-  const trend = linearTrend(points.map((p) => ({ t: p.t, v: p.avg })));
-  if (trend === null) return null;
-  const perHour = slopePerHour(trend);
-  return perHour >= leak.minSlopePerHour && trend.r2 >= leak.minFit ? { slopePerHour: perHour, r2: trend.r2 } : null;
+function lastAvg(points: readonly HistoryPoint[]): number | null {
+  return points.at(-1)?.avg ?? null;
+}
+
+/**
+ * A leak by the memory-leak rule's terms (signals/leak.ts, as the alert and the diagnosis judge
+ * it), fitted over the digest's 24 hours rather than the rule's window: the digest reports the
+ * day's steady risers. The time left is measured from the day's last usage to the container's
+ * limit, or to the host's available memory at the end of the day (unknown without it).
+ */
+function leakOf(points: readonly HistoryPoint[], now: number, leak: LeakTerms | null, limitBytes: number | null, hostAvailableBytes: number | null): ContainerDigest['leak'] {
+  if (leak === null) return null;
+  const terms = { ...leak, windowMs: DAY_MS };
+  const fit = fitLeak(points, now, DAY_MS);
+  if (fit === null || !isLeak(fit, terms)) return null;
+  const usage = lastAvg(points);
+  const known = usage !== null && (limitBytes !== null || hostAvailableBytes !== null);
+  const ceiling = known ? leakCeiling({ memoryLimitBytes: limitBytes, memoryUsageBytes: usage }, hostAvailableBytes ?? 0) : null;
+  return {
+    slopePerHour: fit.slopePerHour,
+    r2: fit.r2,
+    ceiling: ceiling?.kind ?? null,
+    timeToLimitMs: ceiling === null || usage === null ? null : timeToCeiling(fit, (points.at(-1) as HistoryPoint).t, usage, ceiling),
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { DigestChartData } from '../model/chart.js';
 import type { AlertTransition } from '../model/alert.js';
 import type { Severity } from '../model/alert-rule.js';
 import type { Finding, FindingCode, Priority } from '../model/finding.js';
-import type { LeakFindingOptions } from '../diagnose/options.js';
+import type { LeakTerms } from '../signals/leak.js';
 import type { ContainerCounters, CounterReading } from '../model/history.js';
 import type { HistoryPoint } from '../model/history.js';
 
@@ -77,7 +77,7 @@ export interface DigestData {
   /** Open recommendations of the current diagnosis; null when there was no snapshot to diagnose. */
   recommendations: DigestRecommendationInput[] | null;
   /** What a leak is (the memory-leak alert rule); null: no leak detection. */
-  leak: LeakFindingOptions | null;
+  leak: LeakTerms | null;
 }
 
 // --- What the digest shows ------------------------------------------------------------------
@@ -101,8 +101,15 @@ export interface ContainerDigest {
   p95: Figure;
   /** Latest minus earliest usage of each day. */
   growth: Figure;
-  /** Steady growth by least squares over the 24 hours, when it meets the leak rule. */
-  leak: { slopePerHour: number; r2: number } | null;
+  /** Steady growth by least squares over the 24 hours, when it meets the leak rule's terms. */
+  leak: {
+    slopePerHour: number;
+    r2: number;
+    /** What the rise runs into; null when neither the limit nor the host's available memory is known. */
+    ceiling: 'container limit' | 'host available memory' | null;
+    /** From the day's last sample to the ceiling along the fitted slope; null: unknown. */
+    timeToLimitMs: number | null;
+  } | null;
   oomKills: Figure;
   restarts: Figure;
 }

@@ -1,7 +1,7 @@
 // Reads the two days a digest compares from the store into plain data (DigestData): history,
 // counters, alert transitions, finished remediation runs and the current recommendations.
 import type { Finding } from '../model/finding.js';
-import type { LeakFindingOptions } from '../diagnose/options.js';
+import type { LeakTerms } from '../signals/leak.js';
 import { loadAlertStates, listAlertTransitions } from '../store/alert-state.js';
 import type { Database } from '../store/database.js';
 import { containerCounters, hostOomCounter, latestHostSize } from '../store/digest.js';
@@ -21,7 +21,7 @@ export interface LoadDigestOptions {
   hostname?: string | null;
   /** The current diagnosis; null or omitted when there is none. */
   findings?: readonly Finding[] | null;
-  leak?: LeakFindingOptions | null;
+  leak?: LeakTerms | null;
 }
 
 /** Reads the two days from the store. */

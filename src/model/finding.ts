@@ -60,12 +60,16 @@ export interface ContainerHistory {
   day: HistoryPoint[];
   /** Usage over the last 7 days, oldest first. */
   week: HistoryPoint[];
+  /** Usage over the memory-leak rule's window, when that reaches back further than `week`. */
+  leakWindow?: HistoryPoint[];
 }
 
 export interface GroupHistory {
   name: string;
   /** The group's PSS over the last 24 hours, oldest first. */
   pss: HistoryPoint[];
+  /** PSS over the memory-leak rule's window, when that reaches back further than `pss`. */
+  leakWindow?: HistoryPoint[];
 }
 
 /** What diagnose() needs from the store, read beforehand by load-history.ts. */

@@ -1,39 +1,33 @@
-// memory-leak-suspected: memory that rises steadily, fitted by least squares (trend.ts), by the
-// settings of the memory-leak alert rule (DiagnoseOptions.leak, from alerts.rules by
-// diagnoseOptions): over the rule's window (at most the last 24 h, all the history diagnose() is
-// given), with at least minPoints points spanning at least an hour, R² of at least minFit and a
-// slope of at least minSlope per hour, as the alert judges it. With no enabled memory-leak rule
-// options.leak is null and this finding is not produced. Reported for prefork groups (their PSS)
-// and for containers (their usage) whose rise no group in them explains, with the time until the
-// rise meets the container's limit, or the host's available memory when there is no limit.
+// memory-leak-suspected: memory that rises steadily, judged as the memory-leak alert rule judges
+// it (signals/leak.ts, with the rule's terms in DiagnoseOptions.leak): over the rule's window,
+// with at least minPoints points spanning at least an hour, R² of at least minFit and a slope of
+// at least minSlope per hour. With no enabled memory-leak rule options.leak is null and this
+// finding is not produced. Reported for prefork groups (their PSS) and for containers (their
+// usage) whose rise no group in them explains, with the time until the rise meets the
+// container's limit, or the host's available memory when there is no limit.
 import { formatBytes } from '../../format/units.js';
 import { formatDuration } from '../../config/units.js';
 import { bytesOrNull, type DiagnosisContext } from '../context.js';
 import { preforkGroups, type PreforkGroup, whereIs } from '../prefork.js';
-import { seriesMin, since, spanMs, trendPoints } from '../series.js';
-import { linearTrend, type LinearTrend, MIN_LEAK_SPAN_MS, MS_PER_HOUR, slopePerHour, timeToReach } from '../../signals/trend.js';
+import type { HistoryPoint } from '../../model/history.js';
+import { MS_PER_HOUR } from '../../signals/trend.js';
+import { fitLeak, isLeak, leakCeiling, type LeakCeiling, type LeakFit, timeToCeiling } from '../../signals/leak.js';
 import type { Finding, Recommendation, Severity } from '../../model/finding.js';
-import type { LeakFindingOptions } from '../options.js';
 import { recycleKib } from './ml-libraries-per-worker.js';
 
 const DAY = 24 * MS_PER_HOUR;
 
-interface Rise {
-  trend: LinearTrend;
-  perHour: number;
-  spanMs: number;
-  min: number | null;
+/** The series the fit reads: the rule's window when the usual series is shorter than it. */
+function leakSeries<K extends string>(h: ({ leakWindow?: HistoryPoint[] } & Record<K, HistoryPoint[]>) | undefined, usual: K): HistoryPoint[] {
+  return h === undefined ? [] : (h.leakWindow ?? h[usual]);
 }
 
-function fitRise(ctx: DiagnosisContext, leak: LeakFindingOptions, points: Parameters<typeof trendPoints>[0]): Rise | null {
-  const recent = since(points, ctx.now - Math.min(leak.windowMs, DAY));
-  const span = spanMs(recent);
-  if (span < Math.min(MIN_LEAK_SPAN_MS, leak.windowMs)) return null;
-  const trend = linearTrend(trendPoints(recent));
-  if (trend === null || trend.n < leak.minPoints || trend.r2 < leak.minFit) return null;
-  const perHour = slopePerHour(trend);
-  if (!(perHour >= leak.minSlopePerHour) || !(perHour > 0)) return null;
-  return { trend, perHour, spanMs: span, min: seriesMin(recent) };
+/** The rise of a series whose value in the snapshot is `current`, when it is a leak by the rule's terms. */
+function fitRise(ctx: DiagnosisContext, points: readonly HistoryPoint[], current: number): LeakFit | null {
+  const { leak } = ctx.options;
+  if (leak === null) return null;
+  const fit = fitLeak(points, ctx.now, leak.windowMs, current);
+  return fit !== null && isLeak(fit, leak) ? fit : null;
 }
 
 export function findMemoryLeaks(ctx: DiagnosisContext): Finding[] {
@@ -43,25 +37,25 @@ export function findMemoryLeaks(ctx: DiagnosisContext): Finding[] {
   const findings: Finding[] = [];
   const leakingContainers = new Set<string>();
   for (const pf of preforkGroups(ctx)) {
-    const rise = fitRise(ctx, leak, ctx.groupHistory(pf.group.name)?.pss ?? []);
+    const rise = fitRise(ctx, leakSeries(ctx.groupHistory(pf.group.name), 'pss'), pf.group.pssBytes);
     if (rise === null) continue;
     if (pf.container) leakingContainers.add(pf.container.id);
     findings.push(groupLeak(ctx, pf, rise));
   }
   for (const c of ctx.snapshot.containers) {
     if (leakingContainers.has(c.id)) continue;
-    const rise = fitRise(ctx, leak, ctx.containerHistory(c.name)?.day ?? []);
+    const rise = fitRise(ctx, leakSeries(ctx.containerHistory(c.name), 'week'), c.memoryUsageBytes);
     if (rise === null) continue;
-    const room = c.memoryLimitBytes !== null ? c.memoryLimitBytes - c.memoryUsageBytes : ctx.snapshot.host.availableBytes;
-    const toLimit = room <= 0 ? 0 : timeToReach(rise.trend, c.memoryUsageBytes + room, ctx.now, c.memoryUsageBytes);
+    const ceiling = leakCeiling(c, ctx.snapshot.host.availableBytes);
+    const toLimit = timeToCeiling(rise, ctx.now, c.memoryUsageBytes, ceiling);
     const severity = severityFor(toLimit);
-    const saving = rise.min === null ? null : Math.max(0, Math.round(c.memoryUsageBytes - rise.min));
+    const saving = rise.lowBytes === null ? null : Math.max(0, Math.round(c.memoryUsageBytes - rise.lowBytes));
     findings.push({
       code: 'memory-leak-suspected',
       severity,
       target: { kind: 'container', name: c.name },
-      summary: `${c.name} grows ${formatBytes(rise.perHour)}/h (R² ${rise.trend.r2.toFixed(2)} over ${formatDuration(rise.spanMs)})${timeText(toLimit, c.memoryLimitBytes !== null)}`,
-      evidence: evidence(rise, c.memoryUsageBytes, room, toLimit, c.memoryLimitBytes),
+      summary: `${c.name} grows ${formatBytes(rise.slopePerHour)}/h (R² ${rise.r2.toFixed(2)} over ${formatDuration(rise.spanMs)})${timeText(toLimit, ceiling)}`,
+      evidence: evidence(rise, c.memoryUsageBytes, ceiling, toLimit),
       recommendations: [
         {
           title: `Find the growing process in ${c.name} and restart it`,
@@ -69,7 +63,7 @@ export function findMemoryLeaks(ctx: DiagnosisContext): Finding[] {
           estimatedSavingsBytes: saving,
           runbook: null,
           steps: ['memwarden top -n 20 --by uss', `docker restart ${c.name}   # frees what it gained, until it grows again`],
-          detail: `A restart returns it to about its low in the fitted window (${formatBytes(rise.min)}); only a fix of the leak (or periodic recycling of the process) keeps it there.`,
+          detail: `A restart returns it to about its low in the fitted window (${formatBytes(rise.lowBytes)}); only a fix of the leak (or periodic recycling of the process) keeps it there.`,
         },
       ],
     });
@@ -77,13 +71,12 @@ export function findMemoryLeaks(ctx: DiagnosisContext): Finding[] {
   return findings;
 }
 
-function groupLeak(ctx: DiagnosisContext, pf: PreforkGroup, rise: Rise): Finding {
-  const c = pf.container;
-  const room = c?.memoryLimitBytes != null ? c.memoryLimitBytes - c.memoryUsageBytes : ctx.snapshot.host.availableBytes;
+function groupLeak(ctx: DiagnosisContext, pf: PreforkGroup, rise: LeakFit): Finding {
+  const ceiling = leakCeiling(pf.container ?? null, ctx.snapshot.host.availableBytes);
   const current = pf.group.pssBytes;
-  const toLimit = room <= 0 ? 0 : timeToReach(rise.trend, current + room, ctx.now, current);
+  const toLimit = timeToCeiling(rise, ctx.now, current, ceiling);
   const severity = severityFor(toLimit);
-  const saving = rise.min === null ? null : Math.max(0, Math.round(current - rise.min));
+  const saving = rise.lowBytes === null ? null : Math.max(0, Math.round(current - rise.lowBytes));
   const kib = recycleKib(pf.children);
   const recommendations: Recommendation[] = [];
   if (pf.kind === 'celery') {
@@ -94,7 +87,7 @@ function groupLeak(ctx: DiagnosisContext, pf: PreforkGroup, rise: Rise): Finding
         priority: severity === 'critical' ? 'urgent' : 'high',
         estimatedSavingsBytes: saving,
         runbook: 'restart-celery-worker',
-        detail: `It held ${formatBytes(rise.min)} at its lowest in the fitted window and ${formatBytes(current)} now. A restart buys time, it does not stop the rise: set the recycling limits below. A busy worker loses its running tasks on restart unless tasks are acked late.`,
+        detail: `It held ${formatBytes(rise.lowBytes)} at its lowest in the fitted window and ${formatBytes(current)} now. A restart buys time, it does not stop the rise: set the recycling limits below. A busy worker loses its running tasks on restart unless tasks are acked late.`,
       },
       {
         title: `Recycle children past a memory bound: worker_max_memory_per_child=${kib} (KiB)`,
@@ -128,22 +121,22 @@ function groupLeak(ctx: DiagnosisContext, pf: PreforkGroup, rise: Rise): Finding
     code: 'memory-leak-suspected',
     severity,
     target: { kind: 'group', name: pf.group.name },
-    summary: `${whereIs(pf)} grows ${formatBytes(rise.perHour)}/h (R² ${rise.trend.r2.toFixed(2)} over ${formatDuration(rise.spanMs)})${timeText(toLimit, c?.memoryLimitBytes != null)}`,
-    evidence: evidence(rise, current, room, toLimit, c?.memoryLimitBytes ?? null),
+    summary: `${whereIs(pf)} grows ${formatBytes(rise.slopePerHour)}/h (R² ${rise.r2.toFixed(2)} over ${formatDuration(rise.spanMs)})${timeText(toLimit, ceiling)}`,
+    evidence: evidence(rise, current, ceiling, toLimit),
     recommendations,
   };
 }
 
-function evidence(rise: Rise, currentBytes: number, roomBytes: number, toLimitMs: number | null, limitBytes: number | null) {
+function evidence(rise: LeakFit, currentBytes: number, ceiling: LeakCeiling, toLimitMs: number | null) {
   return {
-    slopeBytesPerHour: Math.round(rise.perHour),
-    r2: Math.round(rise.trend.r2 * 1000) / 1000,
-    points: rise.trend.n,
+    slopeBytesPerHour: Math.round(rise.slopePerHour),
+    r2: Math.round(rise.r2 * 1000) / 1000,
+    points: rise.points,
     historyMs: Math.round(rise.spanMs),
     currentBytes: bytesOrNull(currentBytes),
-    lowBytes: bytesOrNull(rise.min),
-    roomBytes: bytesOrNull(roomBytes),
-    limitBytes: bytesOrNull(limitBytes),
+    lowBytes: bytesOrNull(rise.lowBytes),
+    roomBytes: bytesOrNull(ceiling.roomBytes),
+    limitBytes: bytesOrNull(ceiling.limitBytes),
     timeToLimitMs: toLimitMs === null ? null : Math.round(toLimitMs),
   };
 }
@@ -152,8 +145,8 @@ function severityFor(toLimitMs: number | null): Severity {
   return toLimitMs !== null && toLimitMs <= DAY ? 'critical' : 'warning';
 }
 
-function timeText(toLimitMs: number | null, hasLimit: boolean): string {
+function timeText(toLimitMs: number | null, ceiling: LeakCeiling): string {
   if (toLimitMs === null) return '';
-  const what = hasLimit ? 'its limit' : 'the host\'s available memory';
+  const what = ceiling.kind === 'container limit' ? 'its limit' : 'the host\'s available memory';
   return toLimitMs <= 0 ? `: already at ${what}` : `: reaches ${what} in ${formatDuration(toLimitMs)}`;
 }

@@ -91,10 +91,11 @@ describe('memory-leak-suspected', () => {
     });
 
     it('window: only the rule\'s window of history is fitted', () => {
-      // A clean rise that ended 3 h ago: outside the default 2 h window, inside a 6 h one.
-      const earlier = rising(400 * MiB, 5 * MiB, 13);
-      expect(run(earlier, 5 * MINUTE, {}, NOW - 3 * HOUR)).toEqual([]);
-      expect(run(earlier, 5 * MINUTE, rule({ window: '6h' }), NOW - 3 * HOUR)[0]?.evidence.historyMs).toBe(HOUR);
+      // A clean rise sampled every 15 minutes for 3 h up to the snapshot's 500 MiB: the default
+      // 2 h window holds 9 points (< minPoints 12), a 3 h one all 13.
+      const sparse = rising(pss - 12 * 15 * MiB, 15 * MiB, 13);
+      expect(run(sparse, 15 * MINUTE)).toEqual([]);
+      expect(run(sparse, 15 * MINUTE, rule({ window: '3h' }))[0]?.evidence).toMatchObject({ historyMs: 3 * HOUR, points: 13 });
       // Flat for the last 2 h after a rise: the default window sees no rise, a 4 h window a weak one.
       const flatAfterRise = [...rising(300 * MiB, 10 * MiB, 12), ...Array.from({ length: 25 }, () => 410 * MiB)];
       expect(run(flatAfterRise, 5 * MINUTE)).toEqual([]);
@@ -123,10 +124,11 @@ describe('memory-leak-suspected', () => {
     expect(f?.recommendations[0]).toMatchObject({ runbook: null, estimatedSavingsBytes: 120 * MiB });
   });
 
-  it('only uses the last 24 h of what it is given, even with a longer window', () => {
-    // A clean rise that ended two days ago is not today's leak.
-    const old = series(rising(400 * MiB, 5 * MiB, 13), 5 * MINUTE, NOW - 48 * HOUR);
-    const run = (input = {}) => byCode(diagnose(snapshot({ processes }), history({ groups: [{ name: GROUP, pss: old }] }), options(input)), 'memory-leak-suspected');
+  it('judges a rise that stopped long ago by what the snapshot shows now, whatever the window', () => {
+    // A clean rise that ended two days ago at today's 500 MiB: flat since, so not today's leak,
+    // even with a window that reaches back to it (the snapshot's value is the fit's last point).
+    const old = series(rising(pss - 60 * MiB, 5 * MiB, 13), 5 * MINUTE, NOW - 48 * HOUR);
+    const run = (input = {}) => byCode(diagnose(snapshot({ processes }), history({ groups: [{ name: GROUP, pss: [], leakWindow: old }] }), options(input)), 'memory-leak-suspected');
     expect(run()).toEqual([]);
     expect(run({ alerts: { rules: { 'memory-leak-suspected': { window: '3d' } } } })).toEqual([]);
   });

@@ -11,7 +11,7 @@
 import type { AlertState, AlertTarget, AlertTransition } from '../../../src/model/alert.js';
 import type { RuleKind, RuleUnit } from '../../../src/model/alert-rule.js';
 import type { Finding } from '../../../src/model/finding.js';
-import type { LeakFindingOptions } from '../../../src/diagnose/options.js';
+import type { LeakTerms } from '../../../src/signals/leak.js';
 import { saveAlertRound } from '../../../src/store/alert-state.js';
 import type { Database } from '../../../src/store/database.js';
 import { appendAudit } from '../../../src/store/remediation.js';
@@ -24,7 +24,7 @@ export const HOUR = 3_600_000;
 export const MINUTE = 60_000;
 const STEP = 5 * MINUTE;
 
-export const FIXTURE_LEAK: LeakFindingOptions = { minSlopePerHour: 50 * MiB, minFit: 0.8, minPoints: 12, windowMs: 2 * HOUR };
+export const FIXTURE_LEAK: LeakTerms = { minSlopePerHour: 50 * MiB, minFit: 0.8, minPoints: 12, windowMs: 2 * HOUR };
 
 /** Hours before NOW: 0 at NOW, 24 at the start of the digest's day. */
 const ago = (t: number) => (NOW - t) / HOUR;
